@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Certificate signing requests for ACME finalize (RFC 8555 §7.4). */
+
+#include <openssl/evp.h>
+
+/* Build a CSR signed by key (SHA-256) whose subjectAltName holds every identifier:
+ * dNSName for names, iPAddress for IPv4/IPv6 literals. The subject is empty unless the
+ * first identifier is a DNS name of at most 64 bytes, which then also becomes the CN
+ * (IP addresses never do). Returns base64url(DER) in *ret, as finalize wants it.
+ * -EINVAL for an empty list or an identifier that is neither a name nor an IP literal. */
+int csr_generate(EVP_PKEY *key, char *const *identifiers, char **ret_b64url);
+
+/* Same, but returns the DER bytes. */
+int csr_generate_der(EVP_PKEY *key, char *const *identifiers, unsigned char **ret, size_t *ret_len);

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Files on disk, written so that a reader or a crash never sees half a file. */
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Write len bytes to dir_fd/name atomically: a temporary file in the same directory is
+ * created with mode (so secrets are never readable by others, not even for an instant),
+ * written, fsynced, renamed over name, and the directory fsynced. gid (or (gid_t)-1 to
+ * leave it) is applied before any byte is written. Returns 0 or a negative errno. */
+int write_file_atomic(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid);
+
+/* Read a whole regular file relative to dir_fd (AT_FDCWD allowed), refusing files larger
+ * than max_size (-EFBIG). The buffer is NUL-terminated; *ret_len excludes the NUL. */
+int read_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_len);
+
+/* mkdir -p of path relative to dir_fd with mode for the directories it creates. */
+int mkdir_p_at(int dir_fd, const char *path, mode_t mode);
+
+/* fsync a directory by path relative to dir_fd. */
+int fsync_dir_at(int dir_fd, const char *path);

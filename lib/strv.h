@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* NULL-terminated string arrays. strv_free() is declared in macro.h. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "macro.h"
+
+size_t strv_length(char *const *l);
+/* Append a copy of s; returns 0 or -ENOMEM. */
+int strv_extend(char ***l, const char *s);
+/* Append s itself, taking ownership (freed on failure too). */
+int strv_consume(char ***l, char *s);
+bool strv_contains(char *const *l, const char *s);
+char **strv_copy(char *const *l);
+/* Join with separator; NULL on ENOMEM. */
+char *strv_join(char *const *l, const char *sep);
+/* Split on runs of whitespace; returns 0 or -ENOMEM. An empty string gives an empty list. */
+int strv_split_whitespace(const char *s, char ***ret);
+/* Same sets, in any order. */
+bool strv_equal_unordered(char *const *a, char *const *b);

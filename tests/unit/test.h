@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* A minimal test harness: each test is a function; TEST_MAIN runs them all and exits
+ * non-zero if any check failed. Checks report file:line and the failing expression. */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdbool.h>
+#include <string.h>
+
+typedef struct TestCase {
+        const char *name;
+        void (*func)(void);
+} TestCase;
+
+extern int test_failures;
+
+#define CHECK(expr)                                                                   \
+        do {                                                                          \
+                if (!(expr)) {                                                        \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
+                        test_failures++;                                              \
+                }                                                                     \
+        } while (0)
+
+#define CHECK_INT(a, b)                                                               \
+        do {                                                                          \
+                long long _a = (long long) (a), _b = (long long) (b);                 \
+                if (_a != _b) {                                                       \
+                        fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, \
+                                #a, #b, _a, _b);                                      \
+                        test_failures++;                                              \
+                }                                                                     \
+        } while (0)
+
+#define CHECK_STR(a, b)                                                               \
+        do {                                                                          \
+                const char *_a = (a), *_b = (b);                                      \
+                if (!_a || !_b || strcmp(_a, _b) != 0) {                              \
+                        fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, \
+                                __LINE__, #a, #b, _a ? _a : "(null)", _b ? _b : "(null)"); \
+                        test_failures++;                                              \
+                }                                                                     \
+        } while (0)
+
+/* Abort the current test if a precondition fails (later checks would be noise). */
+#define REQUIRE(expr)                                                                 \
+        do {                                                                          \
+                if (!(expr)) {                                                        \
+                        fprintf(stderr, "%s:%d: requirement failed: %s\n", __FILE__, __LINE__, #expr); \
+                        test_failures++;                                              \
+                        return;                                                       \
+                }                                                                     \
+        } while (0)
+
+#define TEST(n) static void test_##n(void)
+#define T(n) { #n, test_##n }
+
+#define TEST_MAIN(...)                                                                \
+        int test_failures = 0;                                                        \
+        int main(void) {                                                              \
+                static const TestCase tests[] = { __VA_ARGS__ };                      \
+                int failed = 0;                                                       \
+                for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {       \
+                        int before = test_failures;                                   \
+                        tests[i].func();                                              \
+                        bool ok = test_failures == before;                            \
+                        printf("%s %s\n", ok ? "ok  " : "FAIL", tests[i].name);       \
+                        failed += !ok;                                                \
+                }                                                                     \
+                printf("%zu passed, %d failed\n", sizeof(tests) / sizeof(tests[0]) - failed, failed); \
+                return failed ? 1 : 0;                                                \
+        }
