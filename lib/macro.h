@@ -37,6 +37,11 @@
                 _fd_;                       \
         })
 
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline void freep(void *p) {
         free(*(void **) p);
 }
@@ -69,7 +74,7 @@ static inline void fclosep(FILE **f) {
         }
 
 /* A NULL-terminated array of strings. */
-void strv_free(char **l);
+char **strv_free(char **l); /* returns NULL */
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
@@ -83,6 +88,9 @@ static inline bool streq_ptr(const char *a, const char *b) {
 }
 static inline const char *strna(const char *s) {
         return s ? s : "n/a";
+}
+static inline const char *strempty(const char *s) {
+        return s ? s : "";
 }
 static inline bool isempty(const char *s) {
         return !s || !*s;

@@ -5,12 +5,13 @@
 
 #include "strv.h"
 
-void strv_free(char **l) {
+char **strv_free(char **l) {
         if (!l)
-                return;
+                return NULL;
         for (char **i = l; *i; i++)
                 free(*i);
         free(l);
+        return NULL;
 }
 
 size_t strv_length(char *const *l) {

@@ -9,6 +9,9 @@
 #include "macro.h"
 
 size_t strv_length(char *const *l);
+static inline bool strv_isempty(char *const *l) {
+        return !l || !*l;
+}
 /* Append a copy of s; returns 0 or -ENOMEM. */
 int strv_extend(char ***l, const char *s);
 /* Append s itself, taking ownership (freed on failure too). */

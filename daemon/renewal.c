@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/* One renewal: client ready → key → order → install. */
+
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "acme-order.h"
+#include "challenge-http01.h"
+#include "key.h"
+#include "log.h"
+#include "manager.h"
+#include "renewal.h"
+#include "ssl-util.h"
+#include "x509.h"
+
+struct Renewal {
+        Manager *manager;
+        const CertConfig *cert;
+        ManagerCa *ca;
+        EVP_PKEY *key;
+        gid_t key_gid;
+        ChallengeSolver solver;
+        AcmeOrder *order;
+        bool waiting_ready;
+
+        RenewalDone done;
+        void *userdata;
+        sd_event_source *done_event;
+        int result;
+        char *error_text;
+
+        unsigned version;
+        char *serial;
+        time_t not_after;
+        uint64_t started, ended;
+};
+
+static void on_ready(AcmeClient *client, int error, void *userdata);
+
+static uint64_t now_usec(Manager *m) {
+        uint64_t t = 0;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &t);
+        return t;
+}
+
+static int on_done_event(sd_event_source *s, void *userdata) {
+        Renewal *r = userdata;
+        r->done(r, r->result, r->userdata); /* may free r */
+        return 0;
+}
+
+/* End the renewal and report from the loop. */
+static void renewal_finish(Renewal *r, int result) {
+        int k;
+
+        r->result = result;
+        r->ended = now_usec(r->manager);
+        r->order = acme_order_free(r->order);
+        if (r->waiting_ready) {
+                acme_client_ready_cancel(r->ca->client, on_ready, r);
+                r->waiting_ready = false;
+        }
+        k = sd_event_add_defer(r->manager->event, &r->done_event, on_done_event, r);
+        if (k < 0) {
+                r->done(r, result, r->userdata);
+                return;
+        }
+        (void) sd_event_source_set_description(r->done_event, "renewal-done");
+        (void) sd_event_source_set_enabled(r->done_event, SD_EVENT_ONESHOT);
+}
+
+static void renewal_fail(Renewal *r, int error, const char *fmt, ...) _printf_(3, 4);
+
+static void renewal_fail(Renewal *r, int error, const char *fmt, ...) {
+        va_list ap;
+
+        free(r->error_text);
+        va_start(ap, fmt);
+        if (vasprintf(&r->error_text, fmt, ap) < 0)
+                r->error_text = NULL;
+        va_end(ap);
+        renewal_finish(r, error < 0 ? error : -EIO);
+}
+
+/* http-01 through the certificate's webroot. */
+static int webroot_deploy(void *userdata, const char *id_type, const char *id_value, const char *token,
+                          const char *key_authorization) {
+        Renewal *r = userdata;
+        int k = http01_webroot_deploy(r->cert->webroot, token, key_authorization);
+        if (k >= 0)
+                log_debug("%s: wrote http-01 challenge for %s under %s", r->cert->name, id_value, r->cert->webroot);
+        return k;
+}
+
+static int webroot_cleanup(void *userdata, const char *id_type, const char *id_value, const char *token) {
+        Renewal *r = userdata;
+        int k = http01_webroot_remove(r->cert->webroot, token);
+        if (k < 0)
+                log_warning_errno(k, "%s: failed to remove the http-01 challenge file for %s under %s: %m",
+                                  r->cert->name, id_value, r->cert->webroot);
+        return k;
+}
+
+static void on_order_progress(AcmeOrder *o, const char *event, const char *detail, void *userdata) {
+        Renewal *r = userdata;
+        log_debug("%s: %s%s%s", r->cert->name, event, detail ? " " : "", strempty(detail));
+}
+
+static void on_order_done(AcmeOrder *o, int error, void *userdata) {
+        Renewal *r = userdata;
+        X509 **chain = NULL;
+        int k;
+
+        if (error < 0) {
+                renewal_fail(r, error, "%s", acme_order_error_text(o));
+                return;
+        }
+
+        k = store_install(r->manager->store, r->cert->name, r->key, acme_order_cert_pem(o), acme_order_chain_pem(o),
+                          r->key_gid, r->cert->keep_versions);
+        if (k < 0) {
+                renewal_fail(r, k, "Failed to install the new certificate under %s: %s", r->manager->config->state_dir,
+                             strerror(-k));
+                return;
+        }
+        r->version = (unsigned) k;
+
+        const char *pem = acme_order_cert_pem(o);
+        if (x509_chain_from_pem(pem, strlen(pem), &chain) > 0) {
+                (void) x509_serial_hex(chain[0], &r->serial);
+                (void) x509_not_after(chain[0], &r->not_after);
+        }
+        x509_chain_free(chain);
+        renewal_finish(r, 0);
+}
+
+static int renewal_get_key(Renewal *r) {
+        const CertConfig *c = r->cert;
+        int k;
+
+        if (c->reuse_key) {
+                k = store_load_live(r->manager->store, c->name, NULL, &r->key, NULL);
+                if (k >= 0) {
+                        KeyType t;
+                        if (key_get_type(r->key, &t) >= 0 && t == c->key_type)
+                                return 0;
+                        /* The key type changed in the config: a new key is due. */
+                        EVP_PKEY_free(r->key);
+                        r->key = NULL;
+                } else if (k != -ENOENT)
+                        log_warning_errno(k, "%s: cannot load the current key to reuse it, making a new one: %m", c->name);
+        }
+        return key_generate(c->key_type, &r->key);
+}
+
+static void on_ready(AcmeClient *client, int error, void *userdata) {
+        Renewal *r = userdata;
+        int k;
+
+        r->waiting_ready = false;
+        if (error < 0) {
+                renewal_fail(r, error, "%s", acme_client_error_text(client));
+                return;
+        }
+        manager_ca_account_ready(r->manager, r->ca);
+
+        k = renewal_get_key(r);
+        if (k < 0) {
+                renewal_fail(r, k, "Failed to make a %s key: %s", key_type_to_string(r->cert->key_type), strerror(-k));
+                return;
+        }
+
+        AcmeOrderParams p = {
+                .identifiers = r->cert->domains,
+                .solver = &r->solver,
+                .cert_key = r->key,
+                .profile = r->cert->profile ? r->cert->profile : r->ca->config->profile,
+                .preferred_chain = r->cert->preferred_chain,
+        };
+        k = acme_order_start(client, &p, on_order_progress, on_order_done, r, &r->order);
+        if (k < 0)
+                renewal_fail(r, k, "Failed to start an order at CA %s: %s", r->ca->config->name, strerror(-k));
+}
+
+/* Check what can be checked before any network traffic. */
+static int renewal_prepare(Renewal *r) {
+        const CertConfig *c = r->cert;
+
+        if (c->challenge != CHALLENGE_HTTP01 || !c->webroot)
+                return -EOPNOTSUPP;
+        r->solver = (ChallengeSolver) {
+                .type = "http-01",
+                .deploy = webroot_deploy,
+                .cleanup = webroot_cleanup,
+                .userdata = r,
+        };
+
+        r->key_gid = (gid_t) -1;
+        if (c->key_group) {
+                struct group grp, *res = NULL;
+                char buf[4096];
+                int e = getgrnam_r(c->key_group, &grp, buf, sizeof buf, &res);
+                if (e != 0 || !res)
+                        return e ? -e : -ESRCH;
+                r->key_gid = grp.gr_gid;
+        }
+        return 0;
+}
+
+int renewal_start(Manager *m, const CertConfig *cert, RenewalDone done, void *userdata, Renewal **ret) {
+        _cleanup_(renewal_freep) Renewal *r = NULL;
+        int k;
+
+        r = calloc(1, sizeof *r);
+        if (!r)
+                return -ENOMEM;
+        r->manager = m;
+        r->cert = cert;
+        r->done = done;
+        r->userdata = userdata;
+        r->started = now_usec(m);
+
+        k = renewal_prepare(r);
+        if (k == -EOPNOTSUPP)
+                renewal_fail(r, k, "challenge %s%s is not supported by this version of renewd (only http-01 with webroot)",
+                             challenge_type_to_string(cert->challenge),
+                             cert->challenge == CHALLENGE_HTTP01 ? " without webroot (built-in responder)" : "");
+        else if (k == -ESRCH)
+                renewal_fail(r, k, "key_group %s does not exist", cert->key_group);
+        else if (k < 0)
+                renewal_fail(r, k, "Failed to look up key_group %s: %s", cert->key_group, strerror(-k));
+        else {
+                k = manager_get_ca(m, cert->ca, &r->ca);
+                if (k < 0)
+                        renewal_fail(r, k, "Failed to set up CA %s: %s", cert->ca, strerror(-k));
+                else {
+                        k = acme_client_ready(r->ca->client, on_ready, r);
+                        if (k < 0)
+                                renewal_fail(r, k, "Failed to contact CA %s: %s", cert->ca, strerror(-k));
+                        else
+                                r->waiting_ready = true;
+                }
+        }
+        *ret = TAKE_PTR(r);
+        return 0;
+}
+
+Renewal *renewal_free(Renewal *r) {
+        if (!r)
+                return NULL;
+        if (r->waiting_ready)
+                acme_client_ready_cancel(r->ca->client, on_ready, r);
+        acme_order_free(r->order);
+        sd_event_source_disable_unref(r->done_event);
+        EVP_PKEY_free(r->key);
+        free(r->error_text);
+        free(r->serial);
+        free(r);
+        return NULL;
+}
+
+const CertConfig *renewal_cert(const Renewal *r) {
+        return r->cert;
+}
+const char *renewal_error_text(const Renewal *r) {
+        return r->error_text ? r->error_text : "no error";
+}
+unsigned renewal_version(const Renewal *r) {
+        return r->version;
+}
+const char *renewal_serial(const Renewal *r) {
+        return r->serial;
+}
+time_t renewal_not_after(const Renewal *r) {
+        return r->not_after;
+}
+uint64_t renewal_duration(const Renewal *r) {
+        return r->ended - r->started;
+}
