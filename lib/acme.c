@@ -424,9 +424,7 @@ static int on_ready_defer(sd_event_source *s, void *userdata) {
 static void ready_end(AcmeClient *c, int error, const char *fmt, ...) _printf_(3, 4);
 
 static void ready_end(AcmeClient *c, int error, const char *fmt, ...) {
-        c->ready_req = acme_request_free(c->ready_req);
-        c->ready_error = error;
-        c->ready_state = error < 0 ? READY_IDLE : READY_DONE;
+        /* Format first: the arguments may point into the request freed below. */
         if (fmt) {
                 va_list ap;
                 c->error_text = mfree(c->error_text);
@@ -435,6 +433,9 @@ static void ready_end(AcmeClient *c, int error, const char *fmt, ...) {
                         c->error_text = NULL;
                 va_end(ap);
         }
+        c->ready_req = acme_request_free(c->ready_req);
+        c->ready_error = error;
+        c->ready_state = error < 0 ? READY_IDLE : READY_DONE;
         ready_flush(c);
 }
 

@@ -17,6 +17,11 @@
 
 typedef struct Store Store;
 
+/* Whether name is acceptable as a certificate or CA name in the store: 1 to 64 characters
+ * of [A-Za-z0-9._-], not starting with '.'. Everything else is -EINVAL for the functions
+ * below. */
+bool store_name_is_valid(const char *name);
+
 /* Open (creating it and its subdirectories 0700/0755 if needed) the state directory. */
 int store_open(const char *state_dir, Store **ret);
 Store *store_free(Store *s);
@@ -39,8 +44,8 @@ int store_load_live(Store *s, const char *name, X509 **ret_cert, EVP_PKEY **ret_
 /* Path of live/<name> (allocated). */
 int store_live_path(Store *s, const char *name, char **ret);
 
-/* Account files of CA `ca`: the account key (created with 0600 if it does not exist and
- * create is true; -ENOENT otherwise) and account.json (the account URL and metadata). */
+/* Account files of CA `ca`: the account key (loading gives -ENOENT when there is none;
+ * saving writes it with mode 0600) and account.json (the account URL and metadata). */
 int store_load_account_key(Store *s, const char *ca, EVP_PKEY **ret);
 int store_save_account_key(Store *s, const char *ca, EVP_PKEY *key);
 /* account.json text, -ENOENT if absent. */
