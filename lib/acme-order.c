@@ -108,8 +108,11 @@ int acme_order_payload(char *const *identifiers, const char *profile, const char
                 return -ENOMEM;
         if (replaces && !cJSON_AddStringToObject(p, "replaces", replaces))
                 return -ENOMEM;
-        *ret = json_print(p);
-        return *ret ? 0 : -ENOMEM;
+        char *text = json_print(p);
+        if (!text)
+                return -ENOMEM;
+        *ret = text;
+        return 0;
 }
 
 bool acme_chain_matches(const char *chain_pem, size_t len, const char *name) {

@@ -207,15 +207,22 @@ int acme_problem_to_errno(const AcmeProblem *p) {
         return -EPROTO;
 }
 
-/* Append text to a growing buffer, replacing control characters with '?'. */
+/* Append text to a growing buffer, replacing control characters with '?': C0, DEL, and
+ * the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F; U+009B is a terminal CSI). */
 static int append_clean(char **buf, size_t *len, const char *s) {
-        size_t n = strlen(s);
+        size_t n = strlen(s), k = *len;
         char *b = realloc(*buf, *len + n + 1);
         if (!b)
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                b[*len + i] = ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-        *len += n;
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char) s[i];
+                if (c == 0xc2 && i + 1 < n && (unsigned char) s[i + 1] >= 0x80 && (unsigned char) s[i + 1] <= 0x9f) {
+                        b[k++] = '?';
+                        i++;
+                } else
+                        b[k++] = (c < 0x20 || c == 0x7f) ? '?' : s[i];
+        }
+        *len = k;
         b[*len] = 0;
         *buf = b;
         return 0;

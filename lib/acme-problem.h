@@ -43,7 +43,7 @@ const char *acme_problem_short_type(const AcmeProblem *p);
 /* The errno a problem maps to: badNonce -EAGAIN, unauthorized/externalAccountRequired/
  * accountDoesNotExist… -EACCES (accountDoesNotExist -ENOENT), rateLimited -EBUSY,
  * malformed/badCSR/… -EINVAL, serverInternal -EIO, alreadyReplaced -EEXIST,
- * connection/dns/tls/incorrectResponse/caa -ENOLINK, others -EPROTO. */
+ * caa -EACCES, connection/dns/tls/incorrectResponse -ENOLINK, others -EPROTO. */
 int acme_problem_to_errno(const AcmeProblem *p);
 
 /* One line for people: "unauthorized: detail (HTTP 403); dns:a.test: connection: …".

@@ -532,8 +532,11 @@ static int account_payload(AcmeClient *c, char **ret) {
                         return -ENOMEM;
                 }
         }
-        *ret = json_print(p);
-        return *ret ? 0 : -ENOMEM;
+        char *text = json_print(p);
+        if (!text)
+                return -ENOMEM;
+        *ret = text;
+        return 0;
 }
 
 static void account_create(AcmeClient *c) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #include "b64url.h"
@@ -7,18 +8,31 @@
 #include "macro.h"
 
 bool http01_token_is_valid(const char *token) {
+        /* A token is also a file name: no longer than NAME_MAX (255), or openat() fails with
+         * ENAMETOOLONG after the directories were made. */
         return token && b64url_is_valid(token, HTTP01_TOKEN_MAX);
 }
 
 /* Open (creating if asked) one directory level below dir_fd without following symlinks. */
 static int open_subdir(int dir_fd, const char *name, bool create) {
+        bool made = false;
         int fd;
 
-        if (create && mkdirat(dir_fd, name, 0755) < 0 && errno != EEXIST)
-                return negative_errno();
+        if (create) {
+                if (mkdirat(dir_fd, name, 0755) >= 0)
+                        made = true;
+                else if (errno != EEXIST)
+                        return negative_errno();
+        }
         fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
+        /* Like the file: the web server must traverse what we made, whatever the umask. */
+        if (made && fchmod(fd, 0755) < 0) {
+                int r = negative_errno();
+                safe_close(fd);
+                return r;
+        }
         return fd;
 }
 

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#define HTTP01_TOKEN_MAX 256
+#define HTTP01_TOKEN_MAX 255 /* NAME_MAX: the token is a file name */
 
 /* A token is safe to use as a file name only if it is base64url, non-empty and at most
  * HTTP01_TOKEN_MAX long: no '/', '.', NUL or anything else. */

@@ -56,6 +56,7 @@ struct HttpRequest {
         char *body;
         size_t body_len, body_cap, max_body;
         bool body_too_big;
+        bool out_of_memory;
 
         long status;
         char *headers[_HDR_MAX];
@@ -114,7 +115,9 @@ static void request_finish(HttpRequest *r, CURLcode code) {
 
         if (code != CURLE_OK) {
                 error = curl_code_to_errno(code);
-                if (r->body_too_big) {
+                if (r->out_of_memory)
+                        error = -ENOMEM;
+                else if (r->body_too_big) {
                         error = -EFBIG;
                         snprintf(r->error_text, sizeof r->error_text,
                                  "response body larger than %zu bytes", r->max_body);
@@ -299,8 +302,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
                 while (cap < r->body_len + n + 1)
                         cap *= 2;
                 char *b = realloc(r->body, cap);
-                if (!b)
+                if (!b) {
+                        r->out_of_memory = true;
                         return 0;
+                }
                 r->body = b;
                 r->body_cap = cap;
         }
@@ -362,25 +367,34 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userdata) 
         name_len = colon - line;
         value_len = len - name_len - 1;
         value = strip(colon + 1, &value_len);
-        if (value_len > HTTP_MAX_HEADER_VALUE) {
-                r->bad_header = true;
-                return n;
-        }
 
         for (size_t i = 0; i < _HDR_MAX; i++) {
                 if (strlen(header_names[i]) != name_len || strncasecmp(line, header_names[i], name_len) != 0)
                         continue;
+                /* Limit only what we keep: a long header we ignore is no error. */
+                if (value_len > HTTP_MAX_HEADER_VALUE) {
+                        r->bad_header = true;
+                        return n;
+                }
                 free(r->headers[i]);
                 r->headers[i] = strndup(value, value_len);
-                if (!r->headers[i])
+                if (!r->headers[i]) {
+                        r->out_of_memory = true;
                         return 0;
+                }
                 return n;
         }
 
         if (name_len == 4 && strncasecmp(line, "Link", 4) == 0) {
+                if (value_len > HTTP_MAX_HEADER_VALUE) {
+                        r->bad_header = true;
+                        return n;
+                }
                 _cleanup_free_ char *v = strndup(value, value_len);
-                if (!v)
+                if (!v) {
+                        r->out_of_memory = true;
                         return 0;
+                }
                 if (http_parse_link_header(v, &r->link_targets, &r->link_rels) < 0)
                         r->bad_header = true;
         }
@@ -419,6 +433,8 @@ int http_parse_link_header(const char *value, char ***targets, char ***rels) {
 
                         while (*p == ' ' || *p == '\t')
                                 p++;
+                        if (!*p || *p == ',')
+                                break; /* whitespace before the next link or the end */
                         if (*p != ';')
                                 return -EBADMSG;
                         p++;
@@ -437,8 +453,11 @@ int http_parse_link_header(const char *value, char ***targets, char ***rels) {
                                 p++;
                         eq = p;
                         if (*p == '"') {
-                                const char *q = strchr(p + 1, '"');
-                                if (!q)
+                                /* quoted-string: a backslash escapes the next character. */
+                                const char *q = p + 1;
+                                while (*q && *q != '"')
+                                        q += q[0] == '\\' && q[1] ? 2 : 1;
+                                if (!*q)
                                         return -EBADMSG;
                                 pval = strndup(p + 1, q - p - 1);
                                 p = q + 1;
@@ -523,7 +542,7 @@ int http_request_start(HttpClient *c, const HttpRequestSpec *spec, HttpRequestDo
         ok = ok && curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers_out) == CURLE_OK;
         ok = ok && curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, spec->allow_http ? "http,https" : "https") == CURLE_OK;
         ok = ok && curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
-        ok = ok && curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long) (timeout / USEC_PER_MSEC)) == CURLE_OK;
+        ok = ok && curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long) (timeout / USEC_PER_MSEC + (timeout % USEC_PER_MSEC != 0))) == CURLE_OK;
         ok = ok && curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, HTTP_CONNECT_TIMEOUT_MS) == CURLE_OK;
         ok = ok && curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK;
         if (spec->ca_file)
@@ -591,7 +610,9 @@ char *const *http_request_links(const HttpRequest *r, const char *rel) {
                 if (strcasecmp(r->link_rels[i], rel) != 0)
                         continue;
                 char *abs = url_resolve(r->url, r->link_targets[i]);
-                if (!abs || strv_consume(&out, abs) < 0) {
+                if (!abs)
+                        continue; /* a target curl cannot parse must not hide the others */
+                if (strv_consume(&out, abs) < 0) {
                         strv_free(out);
                         return NULL;
                 }

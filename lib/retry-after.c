@@ -58,6 +58,12 @@ static bool read_time(const char **p, struct tm *tm) {
 
 static bool tm_valid(const struct tm *tm) {
         static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        int year = tm->tm_year + 1900;
+        bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+        /* 29 February only in leap years: timegm() would silently make it 1 March. */
+        if (tm->tm_mon == 1 && tm->tm_mday == 29 && !leap)
+                return false;
         return tm->tm_mday >= 1 && tm->tm_mday <= mdays[tm->tm_mon] && tm->tm_hour <= 23 &&
                tm->tm_min <= 59 && tm->tm_sec <= 60;
 }
