@@ -21,17 +21,21 @@ int jws_jwk(EVP_PKEY *key, cJSON **ret);
  * no whitespace)). */
 int jws_thumbprint(EVP_PKEY *key, char **ret);
 
-/* Key authorization for a challenge token: token "." thumbprint (RFC 8555 §8.1). */
+/* Key authorization for a challenge token: token "." thumbprint (RFC 8555 §8.1). The token
+ * comes from the server and ends up in paths and DNS records: anything but a non-empty
+ * base64url string of at most 1024 characters is -EINVAL. */
 int jws_key_authorization(EVP_PKEY *key, const char *token, char **ret);
 
 /* Sign an ACME request body. kid NULL → "jwk" header with the public key; otherwise "kid".
  * nonce may be NULL (only for EAB-like inner objects). payload NULL → POST-as-GET (empty
- * payload ""); otherwise a JSON text. Returns the flattened JWS JSON text in *ret. */
+ * payload ""); otherwise a JSON text. Returns the flattened JWS JSON text in *ret; -EINVAL
+ * for a missing url or an empty kid, -EOPNOTSUPP for a key type renewd does not use. */
 int jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const char *url, const char *payload,
              char **ret);
 
 /* External Account Binding object for newAccount: a JWS with protected header
  * {"alg":"HS256","kid":eab_kid,"url":url}, payload the account key's JWK, signed with
- * HMAC-SHA256 under hmac_key. */
+ * HMAC-SHA256 under hmac_key (the decoded key, not its base64url text; an empty key is
+ * -EINVAL). */
 int jws_eab(EVP_PKEY *account_key, const char *eab_kid, const uint8_t *hmac_key, size_t hmac_key_len,
             const char *url, cJSON **ret);

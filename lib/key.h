@@ -26,9 +26,16 @@ int key_generate(KeyType t, EVP_PKEY **ret);
 /* What type a key is; -EOPNOTSUPP for keys renewd does not use (other curves, sizes). */
 int key_get_type(EVP_PKEY *key, KeyType *ret);
 
-/* Parse a PEM private key of len bytes: -EBADMSG if malformed or not a private key. */
+/* Parse a PEM private key of len bytes: "PRIVATE KEY" (unencrypted PKCS#8), or the
+ * traditional "EC PRIVATE KEY" / "RSA PRIVATE KEY". Text before the block is skipped, only
+ * whitespace may follow it. -EBADMSG if malformed, encrypted, not a private key, or its
+ * private and public halves disagree; -EOPNOTSUPP for a key of a type renewd does not use
+ * (see key_get_type()); -E2BIG above 64 KiB. */
 int key_from_pem(const char *pem, size_t len, EVP_PKEY **ret);
-/* Load from a file relative to dir_fd (AT_FDCWD allowed): -ENOENT, -EBADMSG, … */
+/* Load from a file relative to dir_fd (AT_FDCWD allowed), which must be a regular file of
+ * at most 64 KiB and not a symlink: -ENOENT, -ELOOP (symlink), -EISDIR, -EBADFD (not a
+ * regular file), -EFBIG, and key_from_pem()'s errors. */
 int key_load(int dir_fd, const char *path, EVP_PKEY **ret);
-/* PKCS#8 PEM, NUL-terminated; *ret_len excludes the NUL. */
+/* PKCS#8 PEM, NUL-terminated; *ret_len excludes the NUL. The text is the secret key: wipe
+ * it (explicit_bzero) before freeing it. */
 int key_to_pem(EVP_PKEY *key, char **ret, size_t *ret_len);
