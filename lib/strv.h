@@ -22,5 +22,5 @@ char **strv_copy(char *const *l);
 char *strv_join(char *const *l, const char *sep);
 /* Split on runs of whitespace; returns 0 or -ENOMEM. An empty string gives an empty list. */
 int strv_split_whitespace(const char *s, char ***ret);
-/* Same sets, in any order. */
+/* Same members, in any order (as sets: meant for lists without duplicates). */
 bool strv_equal_unordered(char *const *a, char *const *b);
