@@ -109,7 +109,6 @@ static void on_order_progress(AcmeOrder *o, const char *event, const char *detai
 
 static void on_order_done(AcmeOrder *o, int error, void *userdata) {
         Renewal *r = userdata;
-        X509 **chain = NULL;
         int k;
 
         if (error < 0) {
@@ -126,12 +125,9 @@ static void on_order_done(AcmeOrder *o, int error, void *userdata) {
         }
         r->version = (unsigned) k;
 
-        const char *pem = acme_order_cert_pem(o);
-        if (x509_chain_from_pem(pem, strlen(pem), &chain) > 0) {
-                (void) x509_serial_hex(chain[0], &r->serial);
-                (void) x509_not_after(chain[0], &r->not_after);
-        }
-        x509_chain_free(chain);
+        X509 *cert = acme_order_certificate(o);
+        (void) x509_serial_hex(cert, &r->serial);
+        (void) x509_not_after(cert, &r->not_after);
         renewal_finish(r, 0);
 }
 

@@ -66,6 +66,7 @@ struct AcmeOrder {
 
         char *cert_pem;
         char *chain_pem;
+        X509 **chain;
 
         char *error_text;
         AcmeProblem *problem;
@@ -263,9 +264,15 @@ static int body_json(AcmeRequest *r, cJSON **ret) {
 
 static void certificate_fetch(AcmeOrder *o, const char *url);
 
-/* Check the chain we chose and split it into leaf and issuers. */
+static void x509_chain_freep(X509 ***c) {
+        x509_chain_free(*c);
+}
+
+/* Check the chain we chose and split it into leaf and issuers; the parsed chain is kept
+ * for the caller (acme_order_certificate()), so nobody parses it again. */
 static void order_complete(AcmeOrder *o, const char *pem) {
-        X509 **chain = NULL;
+        _cleanup_(x509_chain_freep) X509 **chain = NULL;
+        _cleanup_strv_free_ char **sans = NULL;
         int n, k;
 
         n = x509_chain_from_pem(pem, strlen(pem), &chain);
@@ -276,30 +283,32 @@ static void order_complete(AcmeOrder *o, const char *pem) {
         }
         k = x509_matches_key(chain[0], o->cert_key);
         if (k <= 0) {
-                x509_chain_free(chain);
                 order_fail(o, -EBADMSG, NULL, "The certificate downloaded from %s does not match our key",
                            strna(o->certificate_url));
                 return;
         }
-        _cleanup_strv_free_ char **sans = NULL;
         k = x509_sans(chain[0], &sans);
         for (char **i = o->identifiers; k >= 0 && *i; i++)
                 if (!strv_contains(sans, *i))
                         k = -EBADMSG;
         if (k < 0) {
-                x509_chain_free(chain);
                 order_fail(o, -EBADMSG, NULL, "The certificate downloaded from %s does not name every requested identifier",
                            strna(o->certificate_url));
                 return;
         }
         k = x509_to_pem(chain[0], &o->cert_pem);
-        if (k >= 0)
-                k = x509_chain_to_pem(chain + 1, &o->chain_pem);
-        x509_chain_free(chain);
+        if (k >= 0) {
+                /* A CA may send the leaf alone: the chain is then empty. */
+                if (n > 1)
+                        k = x509_chain_to_pem(chain + 1, &o->chain_pem);
+                else if (!(o->chain_pem = strdup("")))
+                        k = -ENOMEM;
+        }
         if (k < 0) {
                 order_fail(o, k, NULL, "Failed to encode the certificate: %s", strerror(-k));
                 return;
         }
+        o->chain = TAKE_PTR(chain);
         order_progress(o, "downloaded", o->certificate_url);
         order_finish(o, 0);
 }
@@ -857,6 +866,7 @@ AcmeOrder *acme_order_free(AcmeOrder *o) {
         strv_free(o->alternates);
         free(o->cert_pem);
         free(o->chain_pem);
+        x509_chain_free(o->chain);
         free(o->error_text);
         acme_problem_free(o->problem);
         free(o);
@@ -865,6 +875,9 @@ AcmeOrder *acme_order_free(AcmeOrder *o) {
 
 const char *acme_order_cert_pem(const AcmeOrder *o) {
         return o->cert_pem;
+}
+X509 *acme_order_certificate(const AcmeOrder *o) {
+        return o->chain ? o->chain[0] : NULL;
 }
 const char *acme_order_chain_pem(const AcmeOrder *o) {
         return o->chain_pem;

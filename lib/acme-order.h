@@ -13,6 +13,7 @@
  * is freed early. */
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdint.h>
 
 #include "acme-problem.h"
@@ -60,6 +61,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(AcmeOrder *, acme_order_free);
 /* After success: the leaf certificate and the issuer chain as PEM (borrowed). */
 const char *acme_order_cert_pem(const AcmeOrder *o);
 const char *acme_order_chain_pem(const AcmeOrder *o);
+/* After success: the leaf certificate, parsed (borrowed). */
+X509 *acme_order_certificate(const AcmeOrder *o);
 /* After failure: what went wrong, the ACME problem if any, and Retry-After (-ENODATA). */
 const char *acme_order_error_text(const AcmeOrder *o);
 const AcmeProblem *acme_order_problem(const AcmeOrder *o);

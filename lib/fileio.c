@@ -236,6 +236,25 @@ fail:
         return r;
 }
 
+int write_file_new(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (isempty(name) || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+                return -EINVAL;
+        fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+        if (fd < 0)
+                return negative_errno();
+        r = prepare_fd(fd, mode, gid);
+        if (r >= 0)
+                r = write_all(fd, data, len);
+        if (r >= 0 && fsync(fd) < 0)
+                r = negative_errno();
+        if (r < 0)
+                (void) unlinkat(dir_fd, name, 0);
+        return r;
+}
+
 int read_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;

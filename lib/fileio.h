@@ -12,6 +12,13 @@
  * leave it) is applied before any byte is written. Returns 0 or a negative errno. */
 int write_file_atomic(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid);
 
+/* Create dir_fd/name (which must not exist) with exactly mode and gid (-1 to leave it)
+ * set before any byte is written, write len bytes and fsync it. The directory is not
+ * fsynced: this is for files inside a new private directory that is itself moved into
+ * place atomically afterwards (fsync the directory once, then). On failure the file is
+ * removed. */
+int write_file_new(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid);
+
 /* Read a whole regular file relative to dir_fd (AT_FDCWD allowed), refusing files larger
  * than max_size (-EFBIG). The buffer is NUL-terminated; *ret_len excludes the NUL. */
 int read_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_len);

@@ -19,7 +19,8 @@
  *       .live-<name>.tmp                  the next link, before it is renamed over <name>
  *
  * Crash consistency. A version is built under the temporary name archive/<name>/.new-<N>;
- * every file in it is written with write_file_atomic() (data fsynced, directory fsynced),
+ * every file in it is created with write_file_new() (data fsynced; the directory fsynced
+ * once all four are there),
  * then the directory is renamed to <N> and archive/<name> fsynced. Only then is a new
  * symlink created as live/.live-<name>.tmp and renamed over live/<name>; live/ is fsynced.
  * rename(2) replaces the name atomically, also across a crash on the journalling file
@@ -409,7 +410,8 @@ int store_live_path(Store *s, const char *name, char **ret) {
         return 0;
 }
 
-/* Write the four files of a version into the (new, empty) directory vfd. */
+/* Write the four files of a version into the new, private directory vfd (".new-N", which
+ * is renamed into place afterwards, so the files need no temporary names of their own). */
 static int write_version(int vfd, const Secret *key_pem, const char *cert_pem, const char *chain_pem,
                          gid_t key_gid) {
         _cleanup_free_ char *fullchain = NULL;
@@ -417,16 +419,16 @@ static int write_version(int vfd, const Secret *key_pem, const char *cert_pem, c
         bool need_nl = cl > 0 && cert_pem[cl - 1] != '\n' && hl > 0;
         int r;
 
-        r = write_file_atomic(vfd, "privkey.pem", key_pem->data, key_pem->len,
+        r = write_file_new(vfd, "privkey.pem", key_pem->data, key_pem->len,
                               key_gid == (gid_t) -1 ? MODE_KEY : MODE_KEY_GROUP, key_gid);
         if (r < 0)
                 return r;
 
-        r = write_file_atomic(vfd, "cert.pem", cert_pem, cl, MODE_PUBLIC, (gid_t) -1);
+        r = write_file_new(vfd, "cert.pem", cert_pem, cl, MODE_PUBLIC, (gid_t) -1);
         if (r < 0)
                 return r;
 
-        r = write_file_atomic(vfd, "chain.pem", chain_pem, hl, MODE_PUBLIC, (gid_t) -1);
+        r = write_file_new(vfd, "chain.pem", chain_pem, hl, MODE_PUBLIC, (gid_t) -1);
         if (r < 0)
                 return r;
 
@@ -439,7 +441,11 @@ static int write_version(int vfd, const Secret *key_pem, const char *cert_pem, c
         memcpy(fullchain + cl + need_nl, chain_pem, hl);
         fullchain[cl + need_nl + hl] = 0;
 
-        return write_file_atomic(vfd, "fullchain.pem", fullchain, cl + need_nl + hl, MODE_PUBLIC, (gid_t) -1);
+        r = write_file_new(vfd, "fullchain.pem", fullchain, cl + need_nl + hl, MODE_PUBLIC, (gid_t) -1);
+        if (r < 0)
+                return r;
+        /* One fsync of the directory for all four entries. */
+        return fsync(vfd) < 0 ? negative_errno() : 0;
 }
 
 /* Move a hand-placed directory (live_fd/from) out of live/ into archive/<name>/ as
@@ -589,7 +595,7 @@ int store_install(Store *s, const char *name, EVP_PKEY *key, const char *cert_pe
                 goto fail_new;
         }
 
-        /* Each file is fsynced, and so is vfd after each rename into it. */
+        /* Each file is fsynced, and so is vfd once they are all there. */
         r = write_version(vfd, &key_pem, cert_pem, chain_pem, key_gid);
         if (r < 0)
                 goto fail_new;
