@@ -41,15 +41,6 @@ static inline bool is_control(char c) {
         return (unsigned char) c < 0x20 || c == 0x7f;
 }
 
-static inline bool startswith(const char *s, const char *prefix) {
-        return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static inline bool endswith(const char *s, const char *suffix) {
-        size_t l = strlen(s), k = strlen(suffix);
-        return l >= k && streq(s + l - k, suffix);
-}
-
 /* config-syntax.c: the value syntax, shared with the parsers and the printers. */
 char *config_strip(char *s);
 int config_value_lex(char *s, char **ret);

@@ -92,6 +92,13 @@ static inline const char *strna(const char *s) {
 static inline const char *strempty(const char *s) {
         return s ? s : "";
 }
+static inline bool startswith(const char *s, const char *prefix) {
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+static inline bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
 static inline bool isempty(const char *s) {
         return !s || !*s;
 }
