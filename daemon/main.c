@@ -2,6 +2,7 @@
 /* renewd: command line, then hand over to the manager. */
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,7 +13,8 @@
 
 static void help(void) {
         printf("Usage: renewd [OPTIONS]\n\n"
-               "ACME certificate renewal daemon.\n\n"
+               "ACME certificate renewal daemon. Without --once it runs until stopped, renewing each\n"
+               "certificate when it is due.\n\n"
                "  -c, --config FILE   main configuration file (default %s)\n"
                "      --once          renew what is due, then exit (0 only if all succeeded)\n"
                "      --check-config  validate the configuration and print it as understood\n"
@@ -116,13 +118,22 @@ int main(int argc, char **argv) {
         }
 
         if (!args.once) {
-                log_error("Daemon mode is not available in this version yet; run 'renewd --once' from a timer.");
-                return 2;
+                /* Block the signals we handle on the loop before any thread (curl's resolver)
+                 * exists, so that none of them is delivered elsewhere. */
+                sigset_t mask;
+                sigemptyset(&mask);
+                sigaddset(&mask, SIGTERM);
+                sigaddset(&mask, SIGINT);
+                sigaddset(&mask, SIGHUP);
+                if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+                        log_error_errno(-errno, "Failed to block signals: %m");
+                        return 1;
+                }
         }
 
-        k = manager_new(TAKE_PTR(config), &m);
+        k = manager_new(args.config, TAKE_PTR(config), args.once, &m);
         if (k < 0)
                 return 1;
-        k = manager_run_once(m);
+        k = args.once ? manager_run_once(m) : manager_run_daemon(m);
         return k < 0 ? 1 : 0;
 }

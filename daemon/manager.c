@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The manager: CAs and their accounts, and the --once pass over all certificates. */
+/* The manager: CAs and their accounts, the certificates, the renewal queue, and the
+ * --once pass. */
 
+#include <openssl/evp.h>
 #include <stdio.h>
+#include <sys/random.h>
 #include <time.h>
 
+#include "ari.h"
+#include "challenge-journal.h"
 #include "json.h"
 #include "key.h"
 #include "log.h"
@@ -15,9 +20,77 @@
 #include "strv.h"
 #include "x509.h"
 
-#define ACCOUNT_JSON_MAX (64 * 1024)
+uint64_t random_u64(void) {
+        uint64_t v = 0;
+        if (getrandom(&v, sizeof v, GRND_NONBLOCK) != sizeof v)
+                v = (uint64_t) time(NULL) * 0x9e3779b97f4a7c15ULL ^ (uint64_t) getpid();
+        return v;
+}
 
-int manager_new(Config *config, Manager **ret) {
+uint64_t stable_random(const char *text) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        uint64_t v = 0;
+
+        if (EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL) != 1 || len < sizeof v)
+                return random_u64();
+        memcpy(&v, md, sizeof v);
+        return v;
+}
+
+void format_time(time_t t, char *buf, size_t size) {
+        struct tm tm;
+        if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+                snprintf(buf, size, "@%lld", (long long) t);
+}
+
+static void managed_cert_done(ManagedCert *mc) {
+        schedule_cert_done(mc);
+        renewal_free(mc->renewal);
+        cert_state_done(&mc->state);
+        free(mc->serial);
+        free(mc->cert_id);
+        *mc = (ManagedCert) {};
+}
+
+static void manager_free_certs(Manager *m) {
+        for (size_t i = 0; i < m->n_certs; i++)
+                managed_cert_done(&m->certs[i]);
+        m->certs = mfree(m->certs);
+        m->n_certs = 0;
+        m->queue = mfree(m->queue);
+        m->n_queue = 0;
+}
+
+static void manager_free_cas(Manager *m) {
+        for (size_t i = 0; i < m->n_cas; i++) {
+                acme_client_free(m->cas[i].client);
+                free(m->cas[i].saved_account_url);
+        }
+        m->cas = mfree(m->cas);
+        m->n_cas = 0;
+}
+
+static int manager_setup_cas(Manager *m) {
+        m->cas = calloc(m->config->n_cas ? m->config->n_cas : 1, sizeof(ManagerCa));
+        if (!m->cas)
+                return -ENOMEM;
+        m->n_cas = m->config->n_cas;
+        for (size_t i = 0; i < m->config->n_cas; i++)
+                m->cas[i].config = &m->config->cas[i];
+        return 0;
+}
+
+void manager_replace_config(Manager *m, Config *config) {
+        manager_free_certs(m);
+        manager_free_cas(m);
+        config_free(m->config);
+        m->config = config;
+        if (manager_setup_cas(m) < 0)
+                log_oom();
+}
+
+int manager_new(const char *config_path, Config *config, bool once, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int k;
 
@@ -27,10 +100,15 @@ int manager_new(Config *config, Manager **ret) {
                 return log_oom();
         }
         m->config = config;
+        m->once = once;
+        m->config_path = strdup(config_path);
+        if (!m->config_path)
+                return log_oom();
 
         k = sd_event_default(&m->event);
         if (k < 0)
                 return log_error_errno(k, "Failed to allocate the event loop: %m");
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &m->started_usec);
 
         k = store_open(config->state_dir, &m->store);
         if (k < 0)
@@ -40,12 +118,15 @@ int manager_new(Config *config, Manager **ret) {
         if (k < 0)
                 return log_error_errno(k, "Failed to set up the HTTP client: %m");
 
-        m->cas = calloc(config->n_cas ? config->n_cas : 1, sizeof(ManagerCa));
-        if (!m->cas)
+        if (manager_setup_cas(m) < 0)
                 return log_oom();
-        m->n_cas = config->n_cas;
-        for (size_t i = 0; i < config->n_cas; i++)
-                m->cas[i].config = &config->cas[i];
+
+        /* Challenge files left by a previous run that was killed. */
+        k = challenge_journal_sweep(store_dir_fd(m->store));
+        if (k < 0)
+                log_warning_errno(k, "Failed to read the journal of challenge files: %m");
+        else if (k > 0)
+                log_notice("Removed %d challenge file%s left behind by an earlier run.", k, k == 1 ? "" : "s");
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -54,19 +135,19 @@ int manager_new(Config *config, Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        for (size_t i = 0; m->active && i < m->config->max_parallel; i++)
-                renewal_free(m->active[i]);
-        free(m->active);
-        free(m->queue);
-        for (size_t i = 0; i < m->n_cas; i++) {
-                acme_client_free(m->cas[i].client);
-                free(m->cas[i].saved_account_url);
-        }
-        free(m->cas);
+        /* Certificates first: freeing a renewal abandons its order and removes its
+         * challenge files. */
+        manager_free_certs(m);
+        manager_free_cas(m);
+        sd_event_source_disable_unref(m->reload_timer);
+        sd_event_source_disable_unref(m->certs_watch);
+        sd_event_source_disable_unref(m->live_watch);
         http_client_free(m->http);
         store_free(m->store);
         sd_event_unref(m->event);
         config_free(m->config);
+        config_free(m->pending_config);
+        free(m->config_path);
         free(m);
         return NULL;
 }
@@ -171,119 +252,215 @@ void manager_ca_account_ready(Manager *m, ManagerCa *ca) {
         log_info("Using account %s at CA %s.", url, ca->config->name);
 }
 
-static void format_time(time_t t, char *buf, size_t size) {
-        struct tm tm;
-        if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-                snprintf(buf, size, "@%lld", (long long) t);
-}
-
-/* Why a certificate needs renewing now, or NULL if it does not (then *ret_not_after and
- * *ret_start say when it will). */
-static const char *renewal_reason(Manager *m, const CertConfig *c, time_t now, time_t *ret_not_after,
-                                  time_t *ret_start) {
+void managed_cert_refresh(ManagedCert *mc) {
+        Manager *m = mc->manager;
         _cleanup_(X509_freep) X509 *cert = NULL;
         _cleanup_strv_free_ char **sans = NULL;
-        time_t nb, na;
         int k;
 
-        k = store_load_live(m->store, c->name, &cert, NULL, NULL);
+        mc->have_cert = false;
+        mc->domains_match = false;
+        mc->serial = mfree(mc->serial);
+        mc->cert_id = mfree(mc->cert_id);
+
+        k = store_load_live(m->store, mc->config->name, &cert, NULL, NULL);
         if (k == -ENOENT)
-                return "no certificate yet";
+                return;
         if (k < 0) {
-                log_warning_errno(k, "%s: the live certificate cannot be read, renewing: %m", c->name);
-                return "live certificate unreadable";
+                log_cert_errno(LOG_WARNING, k, mc->config->name, NULL, "The live certificate cannot be read: %m");
+                return;
         }
-        if (x509_not_before(cert, &nb) < 0 || x509_not_after(cert, &na) < 0)
-                return "live certificate has unreadable dates";
-        if (x509_sans(cert, &sans) < 0 || !strv_equal_unordered(sans, c->domains))
+        if (x509_not_before(cert, &mc->not_before) < 0 || x509_not_after(cert, &mc->not_after) < 0) {
+                log_cert_errno(LOG_WARNING, 0, mc->config->name, NULL, "The live certificate has unreadable dates.");
+                return;
+        }
+        mc->have_cert = true;
+        mc->domains_match = x509_sans(cert, &sans) >= 0 && strv_equal_unordered(sans, mc->config->domains);
+        (void) x509_serial_hex(cert, &mc->serial);
+        (void) ari_cert_id(cert, &mc->cert_id);
+}
+
+const char *managed_cert_urgent_reason(ManagedCert *mc) {
+        if (mc->force)
+                return "forced";
+        if (!mc->have_cert)
+                return "no certificate yet";
+        if (!mc->domains_match)
                 return "domains changed";
-        if (policy_renewal_due(nb, na, now))
-                return now >= na ? "expired" : "due";
-        *ret_not_after = na;
-        *ret_start = policy_renewal_start(nb, na);
         return NULL;
 }
 
-static void start_next(Manager *m);
+ManagedCert *manager_find_cert(Manager *m, const char *name) {
+        for (size_t i = 0; i < m->n_certs; i++)
+                if (streq(m->certs[i].config->name, name))
+                        return &m->certs[i];
+        return NULL;
+}
+
+int manager_load_certs(Manager *m) {
+        manager_free_certs(m);
+
+        m->certs = calloc(m->config->n_certs ? m->config->n_certs : 1, sizeof(ManagedCert));
+        m->queue = calloc(m->config->n_certs ? m->config->n_certs : 1, sizeof(ManagedCert *));
+        if (!m->certs || !m->queue)
+                return log_oom();
+        m->n_certs = m->config->n_certs;
+
+        for (size_t i = 0; i < m->n_certs; i++) {
+                ManagedCert *mc = &m->certs[i];
+                int k;
+
+                mc->manager = m;
+                mc->config = &m->config->certs[i];
+                k = cert_state_load(store_dir_fd(m->store), mc->config->name, &mc->state);
+                if (k < 0 && k != -ENOENT) {
+                        log_cert_errno(LOG_WARNING, k, mc->config->name, NULL,
+                                       "Ignoring the unreadable saved state (a fresh start for this certificate): %m");
+                        cert_state_done(&mc->state);
+                }
+                managed_cert_refresh(mc);
+        }
+        return 0;
+}
+
+static void manager_dispatch(Manager *m);
+
+/* Record the outcome in the persisted state. */
+static void record_outcome(ManagedCert *mc, Renewal *r, int error) {
+        Manager *m = mc->manager;
+        time_t now = time(NULL);
+        int k;
+
+        if (error >= 0) {
+                cert_state_record_success(&mc->state, now);
+                managed_cert_refresh(mc);
+        } else {
+                uint64_t ra = 0;
+                bool have_ra = renewal_retry_after(r, &ra) >= 0;
+                time_t next = policy_next_attempt(mc->state.consecutive_failures + 1, now, have_ra, ra,
+                                                  renewal_rate_limited(r), random_u64());
+                if (cert_state_record_failure(&mc->state, now, renewal_error_text(r), next) < 0)
+                        log_oom();
+        }
+        k = cert_state_save(store_dir_fd(m->store), mc->config->name, &mc->state);
+        if (k < 0)
+                log_cert_errno(LOG_WARNING, k, mc->config->name, NULL,
+                               "Failed to save the renewal state (a restart may retry early): %m");
+}
 
 static void on_renewal_done(Renewal *r, int error, void *userdata) {
-        Manager *m = userdata;
-        const CertConfig *c = renewal_cert(r);
+        ManagedCert *mc = userdata;
+        Manager *m = mc->manager;
+        const CertConfig *c = mc->config;
         double secs = (double) renewal_duration(r) / 1e6;
+        char when[64];
+
+        record_outcome(mc, r, error);
+        _cleanup_free_ char *domains = strv_join(c->domains, " ");
 
         if (error < 0) {
                 m->n_failed++;
-                printf("%s: FAILED after %.2fs: %s\n", c->name, secs, renewal_error_text(r));
-                log_error_errno(error, "%s: renewal failed: %s", c->name, renewal_error_text(r));
+                PolicyLevel level = mc->have_cert ? policy_expiry_level(mc->not_before, mc->not_after, time(NULL))
+                                                  : POLICY_LEVEL_ERR;
+                static const int prio[] = { LOG_WARNING, LOG_WARNING, LOG_WARNING, LOG_ERR, LOG_CRIT };
+                if (m->once)
+                        printf("%s: FAILED after %.2fs: %s\n", c->name, secs, renewal_error_text(r));
+                format_time(mc->state.next_attempt, when, sizeof when);
+                log_cert_errno(prio[level], error, c->name, domains,
+                               "Renewal failed (attempt %u; next attempt not before %s): %s",
+                               mc->state.consecutive_failures, when, renewal_error_text(r));
+                if (mc->have_cert && level >= POLICY_LEVEL_ERR) {
+                        format_time(mc->not_after, when, sizeof when);
+                        log_cert_errno(prio[level], 0, c->name, domains, "The current certificate expires %s.", when);
+                }
         } else {
-                char when[64];
-                format_time(renewal_not_after(r), when, sizeof when);
                 m->n_renewed++;
-                printf("%s: renewed in %.2fs: version %u, serial %s, expires %s\n", c->name, secs, renewal_version(r),
-                       strna(renewal_serial(r)), when);
+                format_time(renewal_not_after(r), when, sizeof when);
+                if (m->once)
+                        printf("%s: renewed in %.2fs: version %u, serial %s, expires %s\n", c->name, secs,
+                               renewal_version(r), strna(renewal_serial(r)), when);
+                log_cert_errno(LOG_INFO, 0, c->name, domains, "Renewed in %.2fs: version %u, serial %s, expires %s.",
+                               secs, renewal_version(r), strna(renewal_serial(r)), when);
         }
-        fflush(stdout);
+        if (m->once)
+                fflush(stdout);
 
-        for (size_t i = 0; i < m->config->max_parallel; i++)
-                if (m->active[i] == r)
-                        m->active[i] = NULL;
-        renewal_free(r);
+        mc->renewal = renewal_free(r);
+        mc->force = false;
         m->n_active--;
-        start_next(m);
+        if (!m->once && !m->stopping)
+                schedule_cert(mc);
+        manager_dispatch(m);
+        if (!m->once)
+                manager_notify_status(m);
 }
 
-/* Start queued renewals while there is room; exit the loop when all are done. */
-static void start_next(Manager *m) {
-        while (m->n_active < m->config->max_parallel && m->next_queued < m->n_queue) {
-                const CertConfig *c = m->queue[m->next_queued++];
-                size_t slot = 0;
+/* Start queued renewals while there is room. In --once mode, stop the loop when all are
+ * done; in daemon mode, apply a reload that waited for the renewals to finish. */
+static void manager_dispatch(Manager *m) {
+        /* A reload waiting for the renewals in flight starts nothing new. */
+        while (!m->stopping && !m->pending_config && m->n_active < m->config->max_parallel && m->n_queue > 0) {
+                ManagedCert *mc = m->queue[0];
                 int k;
 
-                while (m->active[slot])
-                        slot++;
-                k = renewal_start(m, c, on_renewal_done, m, &m->active[slot]);
+                memmove(m->queue, m->queue + 1, sizeof(ManagedCert *) * --m->n_queue);
+                mc->queued = false;
+                k = renewal_start(m, mc->config, mc->have_cert ? mc->cert_id : NULL, on_renewal_done, mc, &mc->renewal);
                 if (k < 0) {
+                        log_cert_errno(LOG_ERR, k, mc->config->name, NULL, "Failed to start the renewal: %m");
                         m->n_failed++;
-                        printf("%s: FAILED: %s\n", c->name, strerror(-k));
+                        if (m->once)
+                                printf("%s: FAILED: %s\n", mc->config->name, strerror(-k));
                         continue;
                 }
                 m->n_active++;
         }
-        if (m->n_active == 0 && m->next_queued == m->n_queue)
-                (void) sd_event_exit(m->event, 0);
+        if (m->n_active == 0 && m->n_queue == 0) {
+                if (m->once)
+                        (void) sd_event_exit(m->event, 0);
+                else if (m->pending_config)
+                        manager_apply_pending_config(m);
+        }
+}
+
+void manager_enqueue(Manager *m, ManagedCert *mc) {
+        if (mc->queued || mc->renewal)
+                return;
+        mc->queued = true;
+        m->queue[m->n_queue++] = mc;
+        manager_dispatch(m);
 }
 
 int manager_run_once(Manager *m) {
         time_t now = time(NULL);
         int k;
 
-        m->queue = calloc(m->config->n_certs + 1, sizeof(*m->queue));
-        m->active = calloc(m->config->max_parallel, sizeof(*m->active));
-        if (!m->queue || !m->active)
-                return log_oom();
+        k = manager_load_certs(m);
+        if (k < 0)
+                return k;
 
-        for (size_t i = 0; i < m->config->n_certs; i++) {
-                const CertConfig *c = &m->config->certs[i];
-                time_t na = 0, start = 0;
-                const char *why = renewal_reason(m, c, now, &na, &start);
+        for (size_t i = 0; i < m->n_certs; i++) {
+                ManagedCert *mc = &m->certs[i];
+                const char *why = managed_cert_urgent_reason(mc);
 
+                if (!why && policy_renewal_due(mc->not_before, mc->not_after, now))
+                        why = now >= mc->not_after ? "expired" : "due";
                 if (!why) {
                         char a[64], b[64];
-                        format_time(na, a, sizeof a);
-                        format_time(start, b, sizeof b);
+                        format_time(mc->not_after, a, sizeof a);
+                        format_time(policy_renewal_start(mc->not_before, mc->not_after), b, sizeof b);
                         m->n_current++;
-                        printf("%s: valid until %s, not due before %s\n", c->name, a, b);
+                        printf("%s: valid until %s, not due before %s\n", mc->config->name, a, b);
                         continue;
                 }
-                log_info("%s: renewing (%s).", c->name, why);
-                m->queue[m->n_queue++] = c;
+                log_cert_errno(LOG_INFO, 0, mc->config->name, NULL, "Renewing (%s).", why);
+                manager_enqueue(m, mc);
         }
         fflush(stdout);
 
-        if (m->n_queue == 0)
-                return 0;
+        if (m->n_active == 0 && m->n_queue == 0)
+                return m->n_failed > 0 ? -EIO : 0;
 
-        start_next(m);
         k = sd_event_loop(m->event);
         if (k < 0)
                 return log_error_errno(k, "Event loop failed: %m");

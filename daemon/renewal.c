@@ -7,11 +7,13 @@
 
 #include "acme-order.h"
 #include "challenge-http01.h"
+#include "challenge-journal.h"
 #include "key.h"
 #include "log.h"
 #include "manager.h"
 #include "renewal.h"
 #include "ssl-util.h"
+#include "strv.h"
 #include "x509.h"
 
 struct Renewal {
@@ -30,6 +32,11 @@ struct Renewal {
         int result;
         char *error_text;
 
+        char *replaces;          /* ARI certID for newOrder, until the CA refuses it */
+        bool have_retry_after;
+        uint64_t retry_after;
+        bool rate_limited;
+
         unsigned version;
         char *serial;
         time_t not_after;
@@ -37,6 +44,7 @@ struct Renewal {
 };
 
 static void on_ready(AcmeClient *client, int error, void *userdata);
+static void renewal_order(Renewal *r);
 
 static uint64_t now_usec(Manager *m) {
         uint64_t t = 0;
@@ -87,8 +95,16 @@ static void renewal_fail(Renewal *r, int error, const char *fmt, ...) {
 static int webroot_deploy(void *userdata, const char *id_type, const char *id_value, const char *token,
                           const char *key_authorization) {
         Renewal *r = userdata;
-        int k = http01_webroot_deploy(r->cert->webroot, token, key_authorization);
-        if (k >= 0)
+        int k;
+
+        /* Recorded first, so a crash from here on leaves nothing behind after a restart. */
+        k = challenge_journal_add(store_dir_fd(r->manager->store), r->cert->webroot, token);
+        if (k < 0)
+                return k;
+        k = http01_webroot_deploy(r->cert->webroot, token, key_authorization);
+        if (k < 0)
+                (void) challenge_journal_remove(store_dir_fd(r->manager->store), token);
+        else
                 log_debug("%s: wrote http-01 challenge for %s under %s", r->cert->name, id_value, r->cert->webroot);
         return k;
 }
@@ -99,6 +115,8 @@ static int webroot_cleanup(void *userdata, const char *id_type, const char *id_v
         if (k < 0)
                 log_warning_errno(k, "%s: failed to remove the http-01 challenge file for %s under %s: %m",
                                   r->cert->name, id_value, r->cert->webroot);
+        else
+                (void) challenge_journal_remove(store_dir_fd(r->manager->store), token);
         return k;
 }
 
@@ -112,6 +130,23 @@ static void on_order_done(AcmeOrder *o, int error, void *userdata) {
         int k;
 
         if (error < 0) {
+                const AcmeProblem *p = acme_order_problem(o);
+
+                if (r->replaces && p &&
+                    (acme_problem_is(p, "alreadyReplaced") ||
+                     (acme_problem_is(p, "malformed") && p->detail && strstr(p->detail, "replaces")))) {
+                        /* RFC 9773 §5: the CA will not take this replacement (another order
+                         * replaced it, or it does not know it); order without it, once. */
+                        log_cert_errno(LOG_NOTICE, 0, r->cert->name, NULL,
+                                       "The CA refused \"replaces\" (%s); ordering again without it.",
+                                       acme_order_error_text(o));
+                        r->replaces = mfree(r->replaces);
+                        r->order = acme_order_free(r->order);
+                        renewal_order(r);
+                        return;
+                }
+                r->have_retry_after = acme_order_retry_after(o, &r->retry_after) >= 0;
+                r->rate_limited = acme_problem_is(p, "rateLimited");
                 renewal_fail(r, error, "%s", acme_order_error_text(o));
                 return;
         }
@@ -167,14 +202,31 @@ static void on_ready(AcmeClient *client, int error, void *userdata) {
                 return;
         }
 
+        renewal_order(r);
+}
+
+/* Start the order (again, after a refused "replaces"). */
+static void renewal_order(Renewal *r) {
+        const AcmeDirectory *dir = acme_client_directory(r->ca->client);
+        const char *profile = r->cert->profile ? r->cert->profile : r->ca->config->profile;
+        int k;
+
+        if (profile && !strv_contains(dir->profiles, profile)) {
+                _cleanup_free_ char *offered = strv_join(dir->profiles, ", ");
+                renewal_fail(r, -EINVAL, "CA %s does not offer the profile \"%s\" (offered: %s)", r->ca->config->name,
+                             profile, isempty(offered) ? "none" : offered);
+                return;
+        }
+
         AcmeOrderParams p = {
                 .identifiers = r->cert->domains,
                 .solver = &r->solver,
                 .cert_key = r->key,
-                .profile = r->cert->profile ? r->cert->profile : r->ca->config->profile,
+                .profile = profile,
                 .preferred_chain = r->cert->preferred_chain,
+                .replaces = dir->renewal_info ? r->replaces : NULL,
         };
-        k = acme_order_start(client, &p, on_order_progress, on_order_done, r, &r->order);
+        k = acme_order_start(r->ca->client, &p, on_order_progress, on_order_done, r, &r->order);
         if (k < 0)
                 renewal_fail(r, k, "Failed to start an order at CA %s: %s", r->ca->config->name, strerror(-k));
 }
@@ -204,7 +256,8 @@ static int renewal_prepare(Renewal *r) {
         return 0;
 }
 
-int renewal_start(Manager *m, const CertConfig *cert, RenewalDone done, void *userdata, Renewal **ret) {
+int renewal_start(Manager *m, const CertConfig *cert, const char *replaces, RenewalDone done, void *userdata,
+                  Renewal **ret) {
         _cleanup_(renewal_freep) Renewal *r = NULL;
         int k;
 
@@ -216,6 +269,8 @@ int renewal_start(Manager *m, const CertConfig *cert, RenewalDone done, void *us
         r->done = done;
         r->userdata = userdata;
         r->started = now_usec(m);
+        if (replaces && !(r->replaces = strdup(replaces)))
+                return -ENOMEM;
 
         k = renewal_prepare(r);
         if (k == -EOPNOTSUPP)
@@ -252,6 +307,7 @@ Renewal *renewal_free(Renewal *r) {
         EVP_PKEY_free(r->key);
         free(r->error_text);
         free(r->serial);
+        free(r->replaces);
         free(r);
         return NULL;
 }
@@ -270,6 +326,15 @@ const char *renewal_serial(const Renewal *r) {
 }
 time_t renewal_not_after(const Renewal *r) {
         return r->not_after;
+}
+int renewal_retry_after(const Renewal *r, uint64_t *ret_seconds) {
+        if (!r->have_retry_after)
+                return -ENODATA;
+        *ret_seconds = r->retry_after;
+        return 0;
+}
+bool renewal_rate_limited(const Renewal *r) {
+        return r->rate_limited;
 }
 uint64_t renewal_duration(const Renewal *r) {
         return r->ended - r->started;
