@@ -11,6 +11,7 @@
 #include "manager.h"
 #include "policy.h"
 #include "renewal.h"
+#include "renewal-plan.h"
 
 #define ARI_RETRY_ON_ERROR_SEC 3600
 
@@ -63,20 +64,15 @@ void schedule_cert(ManagedCert *mc) {
         if (mc->renewal || mc->queued || mc->manager->stopping)
                 return;
 
-        if (managed_cert_urgent_reason(mc))
-                renew_at = now;
-        else {
-                PolicyInput in = {
-                        .not_before = mc->not_before,
-                        .not_after = mc->not_after,
-                        .have_ari = mc->state.have_ari && streq_ptr(mc->state.ari_cert_id, mc->cert_id),
-                        .ari_start = mc->state.ari_start,
-                        .ari_end = mc->state.ari_end,
-                };
-                renew_at = policy_renewal_time(&in, now, cert_seed(mc));
-        }
-        if (mc->state.consecutive_failures > 0 && mc->state.next_attempt > renew_at)
-                renew_at = mc->state.next_attempt;
+        RenewalPlanInput in = {
+                .have_cert = mc->have_cert,
+                .domains_match = mc->domains_match,
+                .force = mc->force,
+                .not_before = mc->not_before,
+                .not_after = mc->not_after,
+                .cert_id = mc->cert_id,
+        };
+        renew_at = renewal_plan(&in, &mc->state, now, cert_seed(mc));
         mc->next_renewal = renew_at;
         mc->state.scheduled = renew_at;
 
