@@ -210,7 +210,8 @@ int manager_run_daemon(Manager *m) {
         (void) sd_notify(false, "READY=1");
 
         k = sd_event_loop(m->event);
-        (void) sd_notify(false, "STOPPING=1");
+        if (!m->stopping) /* SIGTERM has said so already */
+                (void) sd_notify(false, "STOPPING=1");
         if (k < 0)
                 return log_error_errno(k, "Event loop failed: %m");
         return 0;
