@@ -83,14 +83,17 @@ void schedule_cert(ManagedCert *mc) {
                 wake = now;
 
         uint64_t when = (uint64_t) wake * USEC_PER_SEC;
+        /* Coalesce far-off wake-ups to the second; one due now should not wait for that. */
+        uint64_t accuracy = wake <= now ? USEC_PER_MSEC : USEC_PER_SEC;
         if (mc->timer) {
                 k = sd_event_source_set_time(mc->timer, when);
+                if (k >= 0)
+                        k = sd_event_source_set_time_accuracy(mc->timer, accuracy);
                 if (k >= 0)
                         k = sd_event_source_set_enabled(mc->timer, SD_EVENT_ONESHOT);
         } else {
                 /* Wall-clock time: certificates expire by the calendar, also across suspend. */
-                k = sd_event_add_time(mc->manager->event, &mc->timer, CLOCK_REALTIME, when, USEC_PER_SEC, on_cert_timer,
-                                      mc);
+                k = sd_event_add_time(mc->manager->event, &mc->timer, CLOCK_REALTIME, when, accuracy, on_cert_timer, mc);
                 if (k >= 0)
                         (void) sd_event_source_set_description(mc->timer, "cert-timer");
         }

@@ -64,8 +64,13 @@ int challenge_journal_sweep(int state_dir_fd) {
                 _cleanup_free_ char *webroot = NULL;
                 size_t len;
 
-                if (de->d_name[0] == '.')
-                        continue; /* also write_file_atomic()'s temporary names */
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (de->d_name[0] == '.') {
+                        /* A temporary name of write_file_atomic() left by a crash. */
+                        (void) unlinkat(dir, de->d_name, 0);
+                        continue;
+                }
                 if (http01_token_is_valid(de->d_name) &&
                     read_file_at(dir, de->d_name, WEBROOT_MAX, &webroot, &len) >= 0 && webroot[0] == '/' &&
                     strlen(webroot) == len && http01_webroot_remove(webroot, de->d_name) >= 0)
