@@ -9,6 +9,7 @@
 
 #include "ari.h"
 #include "challenge-journal.h"
+#include "control.h"
 #include "json.h"
 #include "key.h"
 #include "log.h"
@@ -132,9 +133,14 @@ int manager_new(const char *config_path, Config *config, bool once, Manager **re
         return 0;
 }
 
+void manager_renewal_event(Manager *m, const char *name, const char *event, const char *detail) {
+        control_renewal_event(m->control, name, event, detail);
+}
+
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        m->control = control_server_free(m->control);
         /* Certificates first: freeing a renewal abandons its order and removes its
          * challenge files. */
         manager_free_certs(m);
@@ -388,6 +394,7 @@ static void on_renewal_done(Renewal *r, int error, void *userdata) {
         mc->renewal = renewal_free(r);
         mc->force = false;
         m->n_active--;
+        manager_renewal_event(m, c->name, error < 0 ? "failed" : "installed", error < 0 ? mc->state.last_error : NULL);
         if (!m->once && !m->stopping)
                 schedule_cert(mc);
         manager_dispatch(m);
@@ -428,6 +435,7 @@ void manager_enqueue(Manager *m, ManagedCert *mc) {
                 return;
         mc->queued = true;
         m->queue[m->n_queue++] = mc;
+        manager_renewal_event(m, mc->config->name, "queued", NULL);
         manager_dispatch(m);
 }
 

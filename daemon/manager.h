@@ -70,7 +70,8 @@ struct Manager {
         bool stopping;
         unsigned n_renewed, n_failed, n_current;
 
-        /* service.c */
+        /* service.c, control.c */
+        struct ControlServer *control;
         sd_event_source *reload_timer;
         sd_event_source *certs_watch;
         sd_event_source *live_watch;
@@ -109,6 +110,13 @@ void schedule_cert_done(ManagedCert *mc);       /* free the timer, cancel ARI */
 /* Replace the configuration (nothing may be in flight): certificates and CA clients,
  * which point into the old one, are dropped; call manager_load_certs() next. */
 void manager_replace_config(Manager *m, Config *config);
+/* Re-read the configuration. A bad one keeps the running configuration: returns the
+ * error and, in *ret_error (if not NULL), the FILE:LINE problems. A good one is applied
+ * at once, or when the renewals in flight have finished. */
+int manager_reload(Manager *m, char **ret_error);
+/* A renewal made progress; passed on to the control server. */
+void manager_renewal_event(Manager *m, const char *name, const char *event, const char *detail);
+
 /* Tell systemd how things stand (STATUS=). */
 void manager_notify_status(Manager *m);
 

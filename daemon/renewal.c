@@ -123,6 +123,7 @@ static int webroot_cleanup(void *userdata, const char *id_type, const char *id_v
 static void on_order_progress(AcmeOrder *o, const char *event, const char *detail, void *userdata) {
         Renewal *r = userdata;
         log_debug("%s: %s%s%s", r->cert->name, event, detail ? " " : "", strempty(detail));
+        manager_renewal_event(r->manager, r->cert->name, event, detail);
 }
 
 static void on_order_done(AcmeOrder *o, int error, void *userdata) {

@@ -8,6 +8,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "control.h"
 #include "log.h"
 #include "manager.h"
 #include "renewal.h"
@@ -68,6 +69,7 @@ void manager_apply_pending_config(Manager *m) {
                 m->store = s;
         }
         /* Certificates and CA clients point into the old configuration: drop them first. */
+        control_certificates_reset(m->control);
         manager_replace_config(m, c);
         k = manager_load_certs(m);
         if (k < 0)
@@ -79,8 +81,7 @@ void manager_apply_pending_config(Manager *m) {
         (void) sd_notify(false, "READY=1");
 }
 
-/* Re-read the configuration; a bad one keeps the running one. */
-static void manager_reload(Manager *m) {
+int manager_reload(Manager *m, char **ret_error) {
         _cleanup_free_ char *errors = NULL;
         Config *c = NULL;
         int k;
@@ -91,21 +92,24 @@ static void manager_reload(Manager *m) {
                                 errors ? "\n" : " %m", strempty(errors));
                 (void) sd_notifyf(false, "STATUS=Reload failed, running the previous configuration: %s",
                                   errors ? errors : strerror(-k));
-                return;
+                if (ret_error)
+                        *ret_error = TAKE_PTR(errors);
+                return k;
         }
         config_free(m->pending_config);
         m->pending_config = c;
         if (m->n_active > 0) {
                 log_info("Reload will take effect when the %u renewal%s in flight finish%s.", m->n_active,
                          m->n_active == 1 ? "" : "s", m->n_active == 1 ? "es" : "");
-                return;
+                return 0;
         }
         manager_apply_pending_config(m);
+        return 0;
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         log_info("Reloading the configuration (SIGHUP).");
-        manager_reload(userdata);
+        (void) manager_reload(userdata, NULL);
         return 0;
 }
 
@@ -121,7 +125,7 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 
 static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         log_info("%s changed; reloading the configuration.", ((Manager *) userdata)->config->certs_dir);
-        manager_reload(userdata);
+        (void) manager_reload(userdata, NULL);
         return 0;
 }
 
@@ -204,6 +208,9 @@ int manager_run_daemon(Manager *m) {
         if (k < 0)
                 return k;
         (void) watch_setup(m);
+        k = control_server_new(m, &m->control);
+        if (k < 0)
+                return k;
 
         log_info("Managing %zu certificate%s.", m->n_certs, m->n_certs == 1 ? "" : "s");
         schedule_all(m);

@@ -118,3 +118,18 @@ bool strv_equal_unordered(char *const *a, char *const *b) {
                         return false;
         return true;
 }
+
+char **strv_remove(char **l, const char *s) {
+        char **w = l;
+
+        if (!l)
+                return NULL;
+        for (char **r = l; *r; r++) {
+                if (streq(*r, s))
+                        free(*r);
+                else
+                        *w++ = *r;
+        }
+        *w = NULL;
+        return l;
+}

@@ -18,6 +18,8 @@ int strv_extend(char ***l, const char *s);
 int strv_consume(char ***l, char *s);
 bool strv_contains(char *const *l, const char *s);
 char **strv_copy(char *const *l);
+/* Remove (and free) every entry equal to s; returns l. */
+char **strv_remove(char **l, const char *s);
 /* Join with separator; NULL on ENOMEM. */
 char *strv_join(char *const *l, const char *sep);
 /* Split on runs of whitespace; returns 0 or -ENOMEM. An empty string gives an empty list. */

@@ -28,7 +28,7 @@
 #   H_PEBBLE_VALIDITY=SECONDS  certificateValidityPeriod (default: pebble's 5 years)
 #
 # Options read by harness_write_config:
-#   HC_STATE_DIR HC_CERTS_DIR HC_MAX_PARALLEL HC_KEY_TYPE HC_EAB_KID HC_EAB_KEY
+#   HC_STATE_DIR HC_CERTS_DIR HC_MAX_PARALLEL HC_CONTROL_SOCKET HC_KEY_TYPE HC_EAB_KID HC_EAB_KEY
 #   HC_DIRECTORY (default H_PEBBLE_DIR_URL) HC_TRUST (default H_TLS_ROOT)
 
 # shellcheck disable=SC2034,SC2119,SC2120,SC2153  # public variables, optional arguments
@@ -474,6 +474,7 @@ harness_write_config() {
 		echo "state_dir = $state"
 		echo "certs_dir = $certs"
 		echo "max_parallel = ${HC_MAX_PARALLEL:-4}"
+		echo "control_socket = ${HC_CONTROL_SOCKET:-$H_DIR/control}"
 		echo
 		echo "[ca pebble]"
 		echo "directory = ${HC_DIRECTORY:-$H_PEBBLE_DIR_URL}"

@@ -1,0 +1,755 @@
+/* SPDX-License-Identifier: MIT */
+/* The control server: accepts connections, reads Varlink calls, answers them from the
+ * manager's state, and streams renewal progress to Renew calls made with "more". */
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "control.h"
+#include "io.renewd.varlink.h"
+#include "json.h"
+#include "log.h"
+#include "manager.h"
+#include "renewd-config.h"
+#include "strv.h"
+#include "varlink.h"
+
+#define CONTROL_MAX_CONNECTIONS 64
+#define CONTROL_MAX_PER_UID 16
+#define CONTROL_IDLE_USEC (60 * USEC_PER_SEC)
+#define CONTROL_MAX_OUTPUT (8 * 1024 * 1024)
+#define CONTROL_READ_CHUNK 16384
+
+typedef struct Conn Conn;
+
+struct Conn {
+        ControlServer *server;
+        Conn *prev, *next;
+        int fd;
+        sd_event_source *io;
+        sd_event_source *idle;
+        VarlinkReader *reader;
+        uid_t uid;
+        bool privileged;   /* root */
+        bool reader_ok;    /* root or control_group: read-only methods */
+
+        char *out;
+        size_t out_len, out_off;
+
+        /* A Renew call in progress (replies are in order: nothing else is processed). */
+        bool renew_active;
+        bool renew_more;
+        char **renew_names;     /* still running */
+        unsigned renew_ok, renew_failed;
+        char **renew_failed_names;
+};
+
+struct ControlServer {
+        Manager *manager;
+        int fd;
+        bool bound;             /* we bound the path (and remove it at exit) */
+        char *path;
+        sd_event_source *accept_io;
+        Conn *conns;
+        unsigned n_conns;
+};
+
+static void conn_free(Conn *c) {
+        ControlServer *s = c->server;
+
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                s->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        s->n_conns--;
+        sd_event_source_disable_unref(c->io);
+        sd_event_source_disable_unref(c->idle);
+        safe_close(c->fd);
+        varlink_reader_free(c->reader);
+        free(c->out);
+        strv_free(c->renew_names);
+        strv_free(c->renew_failed_names);
+        free(c);
+}
+
+static unsigned conns_of_uid(ControlServer *s, uid_t uid) {
+        unsigned n = 0;
+        for (Conn *c = s->conns; c; c = c->next)
+                n += c->uid == uid;
+        return n;
+}
+
+static void conn_update_events(Conn *c) {
+        uint32_t ev = EPOLLIN;
+        if (c->out_len > c->out_off)
+                ev |= EPOLLOUT;
+        (void) sd_event_source_set_io_events(c->io, ev);
+}
+
+/* Queue a complete message (with its NUL) and try to send at once. Returns -ENOBUFS when
+ * the client does not read and its queue is full: the caller drops it. */
+static int conn_send(Conn *c, const char *msg, size_t len) {
+        if (c->out_off > 0 && c->out_off == c->out_len)
+                c->out_len = c->out_off = 0;
+        if (c->out_len - c->out_off + len > CONTROL_MAX_OUTPUT)
+                return -ENOBUFS;
+        char *n = realloc(c->out, c->out_len + len);
+        if (!n)
+                return -ENOMEM;
+        c->out = n;
+        memcpy(c->out + c->out_len, msg, len);
+        c->out_len += len;
+
+        while (c->out_off < c->out_len) {
+                ssize_t k = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (k < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                break;
+                        return negative_errno();
+                }
+                c->out_off += (size_t) k;
+        }
+        conn_update_events(c);
+        return 0;
+}
+
+static int send_reply(Conn *c, cJSON *params, bool continues) {
+        _cleanup_free_ char *m = NULL;
+        size_t len;
+        int k = varlink_reply(params, continues, &m, &len);
+        return k < 0 ? k : conn_send(c, m, len);
+}
+
+static int send_error(Conn *c, const char *name, cJSON *params) {
+        _cleanup_free_ char *m = NULL;
+        size_t len;
+        int k = varlink_error(name, params, &m, &len);
+        return k < 0 ? k : conn_send(c, m, len);
+}
+
+static int send_error_string(Conn *c, const char *name, const char *key, const char *value) {
+        _cleanup_json_ cJSON *p = cJSON_CreateObject();
+        if (!p || !cJSON_AddStringToObject(p, key, value))
+                return -ENOMEM;
+        return send_error(c, name, p);
+}
+
+/* ---------------------------------------------------------------- state as JSON */
+
+static int add_time(cJSON *o, const char *key, time_t t) {
+        char buf[32];
+        struct tm tm;
+
+        if (t <= 0)
+                return 0;
+        if (!gmtime_r(&t, &tm) || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                return -EINVAL;
+        return cJSON_AddStringToObject(o, key, buf) ? 0 : -ENOMEM;
+}
+
+static const char *cert_state_name(const ManagedCert *mc) {
+        if (mc->renewal)
+                return "renewing";
+        if (mc->queued)
+                return "due";
+        if (mc->state.consecutive_failures > 0)
+                return "failing";
+        if (!mc->have_cert)
+                return "missing";
+        if (mc->next_renewal <= time(NULL))
+                return "due";
+        return "valid";
+}
+
+static cJSON *cert_json(const ManagedCert *mc) {
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        cJSON *d;
+
+        if (!o || !cJSON_AddStringToObject(o, "name", mc->config->name) || !(d = cJSON_AddArrayToObject(o, "domains")))
+                return NULL;
+        for (char **i = mc->config->domains; *i; i++) {
+                cJSON *s = cJSON_CreateString(*i);
+                if (!s || !cJSON_AddItemToArray(d, s)) {
+                        cJSON_Delete(s);
+                        return NULL;
+                }
+        }
+        if (!cJSON_AddStringToObject(o, "state", cert_state_name(mc)) ||
+            !cJSON_AddNumberToObject(o, "consecutive_failures", mc->state.consecutive_failures))
+                return NULL;
+        if (mc->have_cert && add_time(o, "not_after", mc->not_after) < 0)
+                return NULL;
+        if (mc->timer && add_time(o, "next_renewal", mc->next_renewal) < 0)
+                return NULL;
+        if (mc->serial && !cJSON_AddStringToObject(o, "serial", mc->serial))
+                return NULL;
+        if (mc->state.last_error && !cJSON_AddStringToObject(o, "last_error", mc->state.last_error))
+                return NULL;
+        if (add_time(o, "last_success", mc->state.last_success) < 0 ||
+            add_time(o, "last_failure", mc->state.last_failure) < 0)
+                return NULL;
+        if (mc->state.have_ari && (add_time(o, "ari_window_start", mc->state.ari_start) < 0 ||
+                                   add_time(o, "ari_window_end", mc->state.ari_end) < 0))
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+/* ---------------------------------------------------------------- methods */
+
+static int method_status(Conn *c, const cJSON *params) {
+        Manager *m = c->server->manager;
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        unsigned n[5] = {}; /* valid due renewing failing missing */
+        static const char *const keys[5] = { "valid", "due", "renewing", "failing", "missing" };
+        const ManagedCert *next = NULL;
+        uint64_t now_us = 0;
+
+        if (!o)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_certs; i++) {
+                const ManagedCert *mc = &m->certs[i];
+                const char *st = cert_state_name(mc);
+                for (size_t j = 0; j < 5; j++)
+                        if (streq(st, keys[j]))
+                                n[j]++;
+                if (mc->timer && !mc->renewal && !mc->queued && (!next || mc->next_renewal < next->next_renewal))
+                        next = mc;
+        }
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now_us);
+        if (!cJSON_AddStringToObject(o, "version", RENEWD_VERSION) ||
+            !cJSON_AddNumberToObject(o, "uptime_sec", (double) ((now_us - m->started_usec) / USEC_PER_SEC)) ||
+            !cJSON_AddNumberToObject(o, "certificates", (double) m->n_certs))
+                return -ENOMEM;
+        for (size_t j = 0; j < 5; j++)
+                if (!cJSON_AddNumberToObject(o, keys[j], n[j]))
+                        return -ENOMEM;
+        if (next && (add_time(o, "next_renewal", next->next_renewal) < 0 ||
+                     !cJSON_AddStringToObject(o, "next_certificate", next->config->name)))
+                return -ENOMEM;
+        return send_reply(c, o, false);
+}
+
+static int method_list(Conn *c, const cJSON *params) {
+        Manager *m = c->server->manager;
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        cJSON *a;
+
+        if (!o || !(a = cJSON_AddArrayToObject(o, "certificates")))
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_certs; i++) {
+                cJSON *e = cert_json(&m->certs[i]);
+                if (!e || !cJSON_AddItemToArray(a, e)) {
+                        cJSON_Delete(e);
+                        return -ENOMEM;
+                }
+        }
+        return send_reply(c, o, false);
+}
+
+typedef struct ShowParams {
+        const char *name;
+} ShowParams;
+
+static int method_show(Conn *c, const cJSON *params) {
+        static const VarlinkField fields[] = {
+                { "name", VARLINK_FIELD_STRING, true, offsetof(ShowParams, name) },
+        };
+        ShowParams p = {};
+        const char *bad = NULL;
+        ManagedCert *mc;
+
+        if (varlink_dispatch(params, fields, ELEMENTSOF(fields), &p, &bad) < 0)
+                return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", strna(bad));
+        mc = manager_find_cert(c->server->manager, p.name);
+        if (!mc)
+                return send_error_string(c, "io.renewd.NoSuchCertificate", "name", p.name);
+
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        cJSON *e = cert_json(mc);
+        if (!o || !e || !cJSON_AddItemToObject(o, "certificate", e)) {
+                cJSON_Delete(e);
+                return -ENOMEM;
+        }
+        return send_reply(c, o, false);
+}
+
+static int method_reload(Conn *c, const cJSON *params) {
+        _cleanup_free_ char *error = NULL;
+        int k = manager_reload(c->server->manager, &error);
+
+        if (k < 0)
+                return send_error_string(c, "io.renewd.ReloadFailed", "message", error ? error : strerror(-k));
+        return send_reply(c, NULL, false);
+}
+
+typedef struct RenewParams {
+        char **names;
+        bool all;
+        bool force;
+} RenewParams;
+
+static void conn_process(Conn *c);
+
+/* The Renew call on c has ended: final reply, then go on with pipelined calls. */
+static void renew_finish(Conn *c) {
+        int k;
+
+        c->renew_active = false;
+        if (c->renew_failed > 0) {
+                _cleanup_json_ cJSON *p = cJSON_CreateObject();
+                cJSON *a = p ? cJSON_AddArrayToObject(p, "names") : NULL;
+                for (char **i = c->renew_failed_names; a && i && *i; i++)
+                        cJSON_AddItemToArray(a, cJSON_CreateString(*i));
+                if (p)
+                        cJSON_AddStringToObject(p, "message", "renewal failed");
+                k = p ? send_error(c, "io.renewd.RenewalFailed", p) : -ENOMEM;
+        } else {
+                _cleanup_json_ cJSON *p = cJSON_CreateObject();
+                if (p && cJSON_AddStringToObject(p, "event", "done") && cJSON_AddNumberToObject(p, "renewed", c->renew_ok) &&
+                    cJSON_AddNumberToObject(p, "failed", c->renew_failed))
+                        k = send_reply(c, p, false);
+                else
+                        k = -ENOMEM;
+        }
+        c->renew_names = strv_free(c->renew_names);
+        c->renew_failed_names = strv_free(c->renew_failed_names);
+        if (k < 0) {
+                conn_free(c);
+                return;
+        }
+        conn_process(c);
+}
+
+static int method_renew(Conn *c, const VarlinkCall *call) {
+        static const VarlinkField fields[] = {
+                { "names", VARLINK_FIELD_STRV, false, offsetof(RenewParams, names) },
+                { "all", VARLINK_FIELD_BOOL, false, offsetof(RenewParams, all) },
+                { "force", VARLINK_FIELD_BOOL, false, offsetof(RenewParams, force) },
+        };
+        Manager *m = c->server->manager;
+        RenewParams p = {};
+        const char *bad = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        int k;
+
+        if (varlink_dispatch(call->parameters, fields, ELEMENTSOF(fields), &p, &bad) < 0)
+                return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", strna(bad));
+        names = TAKE_PTR(p.names);
+        if (p.all == !strv_isempty(names)) {
+                /* Exactly one of: some names, or all. */
+                return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", p.all ? "all" : "names");
+        }
+        if (p.all)
+                for (size_t i = 0; i < m->n_certs; i++)
+                        if (strv_extend(&names, m->certs[i].config->name) < 0)
+                                return -ENOMEM;
+        for (char **i = names; i && *i; i++)
+                if (!manager_find_cert(m, *i))
+                        return send_error_string(c, "io.renewd.NoSuchCertificate", "name", *i);
+
+        if (!call->oneway) {
+                c->renew_active = true;
+                c->renew_more = call->more;
+                c->renew_ok = c->renew_failed = 0;
+        }
+        for (char **i = names; i && *i; i++) {
+                ManagedCert *mc = manager_find_cert(m, *i);
+                bool running = mc->renewal || mc->queued;
+
+                if (!running && !p.force && !managed_cert_urgent_reason(mc) && mc->next_renewal > time(NULL)) {
+                        if (c->renew_active && c->renew_more) {
+                                _cleanup_json_ cJSON *e = cJSON_CreateObject();
+                                if (!e || !cJSON_AddStringToObject(e, "name", *i) ||
+                                    !cJSON_AddStringToObject(e, "event", "not-due"))
+                                        return -ENOMEM;
+                                k = send_reply(c, e, true);
+                                if (k < 0)
+                                        return k;
+                        }
+                        continue;
+                }
+                if (c->renew_active && strv_extend(&c->renew_names, *i) < 0)
+                        return -ENOMEM;
+                if (!running) {
+                        mc->force = p.force;
+                        manager_enqueue(m, mc);
+                }
+        }
+        if (c->renew_active && strv_isempty(c->renew_names))
+                renew_finish(c);
+        return 1; /* the reply (if any) comes later */
+}
+
+static int method_get_info(Conn *c, const cJSON *params) {
+        static char *const interfaces[] = { (char *) "io.renewd", NULL };
+        _cleanup_json_ cJSON *o = NULL;
+        int k = varlink_get_info_build("renewd", "renewd", RENEWD_VERSION, "https://github.com/renewd/renewd",
+                                       interfaces, &o);
+        return k < 0 ? k : send_reply(c, o, false);
+}
+
+typedef struct DescParams {
+        const char *interface;
+} DescParams;
+
+static int method_get_interface_description(Conn *c, const cJSON *params) {
+        static const VarlinkField fields[] = {
+                { "interface", VARLINK_FIELD_STRING, true, offsetof(DescParams, interface) },
+        };
+        DescParams p = {};
+        const char *bad = NULL, *text;
+
+        if (varlink_dispatch(params, fields, ELEMENTSOF(fields), &p, &bad) < 0)
+                return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", strna(bad));
+        if (streq(p.interface, "io.renewd"))
+                text = io_renewd_varlink;
+        else if (streq(p.interface, VARLINK_SERVICE_INTERFACE))
+                text = varlink_service_interface_description;
+        else
+                return send_error_string(c, VARLINK_ERROR_INTERFACE_NOT_FOUND, "interface", p.interface);
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddStringToObject(o, "description", text))
+                return -ENOMEM;
+        return send_reply(c, o, false);
+}
+
+typedef struct Method {
+        const char *name;
+        bool read_only;   /* control_group may call it */
+        int (*call)(Conn *c, const cJSON *params);
+} Method;
+
+static const Method methods[] = {
+        { "io.renewd.Status", true, method_status },
+        { "io.renewd.List", true, method_list },
+        { "io.renewd.Show", true, method_show },
+        { "io.renewd.Reload", false, method_reload },
+        { "org.varlink.service.GetInfo", true, method_get_info },
+        { "org.varlink.service.GetInterfaceDescription", true, method_get_interface_description },
+};
+
+/* Handle one call. Returns < 0 when the connection must go. */
+static int conn_dispatch(Conn *c, const VarlinkCall *call) {
+        bool renew = streq(call->method, "io.renewd.Renew");
+        const Method *method = NULL;
+        int k;
+
+        for (size_t i = 0; i < ELEMENTSOF(methods); i++)
+                if (streq(call->method, methods[i].name))
+                        method = &methods[i];
+        if (!method && !renew) {
+                if (call->oneway)
+                        return 0;
+                if (startswith(call->method, "io.renewd.") || startswith(call->method, "org.varlink.service."))
+                        return send_error_string(c, VARLINK_ERROR_METHOD_NOT_FOUND, "method", call->method);
+                return send_error_string(c, VARLINK_ERROR_INTERFACE_NOT_FOUND, "interface", call->method);
+        }
+        if (call->upgrade)
+                return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", "upgrade");
+        if (!(renew ? c->privileged : method->read_only ? c->reader_ok : c->privileged)) {
+                log_info("Refused %s from uid %u: not permitted.", call->method, (unsigned) c->uid);
+                return call->oneway ? 0 : send_error_string(c, "io.renewd.PermissionDenied", "method", call->method);
+        }
+        if (renew)
+                return method_renew(c, call);
+        if (call->more && !call->oneway) {
+                /* Every method but Renew answers once; "more" is allowed and simply gets one
+                 * reply without "continues". */
+        }
+        if (call->oneway) {
+                /* Run it, drop the reply. */
+                size_t before = c->out_len;
+                k = method->call(c, call->parameters);
+                c->out_len = before;
+                return k;
+        }
+        return method->call(c, call->parameters);
+}
+
+/* Process buffered calls until one needs to wait (a Renew in progress) or none is left. */
+static void conn_process(Conn *c) {
+        while (!c->renew_active) {
+                _cleanup_json_ cJSON *msg = NULL;
+                VarlinkCall call = {};
+                int k;
+
+                k = varlink_reader_next(c->reader, &msg);
+                if (k == 0)
+                        return;
+                if (k < 0) {
+                        log_debug_errno(k, "Dropping control client (uid %u): bad message: %m", (unsigned) c->uid);
+                        (void) send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter",
+                                                 k == -E2BIG ? "message too large" : "malformed message");
+                        conn_free(c);
+                        return;
+                }
+                k = varlink_call_parse(msg, &call);
+                if (k < 0) {
+                        (void) send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", "malformed call");
+                        conn_free(c);
+                        return;
+                }
+                k = conn_dispatch(c, &call);
+                varlink_call_done(&call);
+                if (k < 0) {
+                        log_debug_errno(k, "Dropping control client (uid %u): %m", (unsigned) c->uid);
+                        conn_free(c);
+                        return;
+                }
+        }
+}
+
+static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
+        Conn *c = userdata;
+        if (c->renew_active)
+                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT), 0;
+        log_debug("Dropping idle control client (uid %u).", (unsigned) c->uid);
+        conn_free(c);
+        return 0;
+}
+
+static void conn_touch(Conn *c) {
+        uint64_t now = 0;
+        (void) sd_event_now(sd_event_source_get_event(c->idle), CLOCK_MONOTONIC, &now);
+        (void) sd_event_source_set_time(c->idle, now + CONTROL_IDLE_USEC);
+        (void) sd_event_source_set_enabled(c->idle, SD_EVENT_ONESHOT);
+}
+
+static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Conn *c = userdata;
+
+        if (revents & EPOLLOUT) {
+                while (c->out_off < c->out_len) {
+                        ssize_t k = send(fd, c->out + c->out_off, c->out_len - c->out_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+                        if (k < 0) {
+                                if (errno == EAGAIN || errno == EINTR)
+                                        break;
+                                conn_free(c);
+                                return 0;
+                        }
+                        c->out_off += (size_t) k;
+                }
+                conn_update_events(c);
+        }
+        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                char buf[CONTROL_READ_CHUNK];
+                ssize_t k = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+                if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                if (k <= 0) {
+                        conn_free(c); /* closed (or failed): a pending Renew goes on without it */
+                        return 0;
+                }
+                conn_touch(c);
+                if (varlink_reader_feed(c->reader, buf, (size_t) k) < 0) {
+                        conn_free(c);
+                        return 0;
+                }
+                conn_process(c);
+        }
+        return 0;
+}
+
+static bool peer_in_group(int fd, gid_t primary, gid_t want) {
+        gid_t groups[256];
+        socklen_t len = sizeof groups;
+
+        if (primary == want)
+                return true;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+                return false;
+        for (size_t i = 0; i < len / sizeof(gid_t); i++)
+                if (groups[i] == want)
+                        return true;
+        return false;
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ControlServer *srv = userdata;
+        Manager *m = srv->manager;
+        _cleanup_close_ int cfd = -EBADF;
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        Conn *c;
+        int k;
+
+        cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0)
+                return 0;
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return 0;
+        if (srv->n_conns >= CONTROL_MAX_CONNECTIONS || conns_of_uid(srv, cred.uid) >= CONTROL_MAX_PER_UID) {
+                log_debug("Refusing a control connection from uid %u: too many connections.", (unsigned) cred.uid);
+                return 0; /* closes cfd */
+        }
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return 0;
+        c->server = srv;
+        c->uid = cred.uid;
+        c->privileged = cred.uid == 0;
+        c->reader_ok = c->privileged;
+        if (!c->reader_ok && m->config->control_group) {
+                struct group grp, *res = NULL;
+                char buf[4096];
+                if (getgrnam_r(m->config->control_group, &grp, buf, sizeof buf, &res) == 0 && res)
+                        c->reader_ok = peer_in_group(cfd, cred.gid, grp.gr_gid);
+        }
+        c->fd = TAKE_FD(cfd);
+        c->next = srv->conns;
+        if (srv->conns)
+                srv->conns->prev = c;
+        srv->conns = c;
+        srv->n_conns++;
+
+        if ((k = varlink_reader_new(0, &c->reader)) < 0 ||
+            (k = sd_event_add_io(m->event, &c->io, c->fd, EPOLLIN, on_conn_io, c)) < 0 ||
+            (k = sd_event_add_time_relative(m->event, &c->idle, CLOCK_MONOTONIC, CONTROL_IDLE_USEC, USEC_PER_SEC,
+                                            on_idle, c)) < 0) {
+                log_warning_errno(k, "Failed to set up a control connection: %m");
+                conn_free(c);
+                return 0;
+        }
+        (void) sd_event_source_set_description(c->io, "control-connection");
+        (void) sd_event_source_set_description(c->idle, "control-idle");
+        return 0;
+}
+
+static int listen_socket(ControlServer *s, const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        if (strlen(path) >= sizeof sa.sun_path)
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        /* A stale socket of an earlier run is replaced; anything else is left alone. */
+        if (lstat(path, &st) >= 0 && S_ISSOCK(st.st_mode))
+                (void) unlink(path);
+        _cleanup_free_ char *dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = 0;
+                (void) mkdir(dir, 0755);
+        }
+        if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return negative_errno();
+        /* Who may do what is decided per call from SO_PEERCRED, so anyone may connect. */
+        if (chmod(path, 0666) < 0 || listen(fd, SOMAXCONN) < 0)
+                return negative_errno();
+        s->bound = true;
+        return TAKE_FD(fd);
+}
+
+int control_server_new(Manager *m, ControlServer **ret) {
+        _cleanup_(control_server_freep) ControlServer *s = NULL;
+        int k, n;
+
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        s->manager = m;
+        s->fd = -EBADF;
+
+        n = sd_listen_fds(true);
+        if (n > 1)
+                return log_error_errno(-EINVAL, "Expected at most one socket from systemd, got %d.", n);
+        if (n == 1) {
+                s->fd = SD_LISTEN_FDS_START;
+                (void) fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
+        } else {
+                s->path = strdup(m->config->control_socket);
+                if (!s->path)
+                        return -ENOMEM;
+                s->fd = listen_socket(s, s->path);
+                if (s->fd < 0)
+                        return log_error_errno(s->fd, "Failed to listen on %s: %m", s->path);
+        }
+        k = sd_event_add_io(m->event, &s->accept_io, s->fd, EPOLLIN, on_accept, s);
+        if (k < 0)
+                return log_error_errno(k, "Failed to watch the control socket: %m");
+        (void) sd_event_source_set_description(s->accept_io, "control-accept");
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+ControlServer *control_server_free(ControlServer *s) {
+        if (!s)
+                return NULL;
+        while (s->conns)
+                conn_free(s->conns);
+        sd_event_source_disable_unref(s->accept_io);
+        safe_close(s->fd);
+        if (s->bound && s->path)
+                (void) unlink(s->path);
+        free(s->path);
+        free(s);
+        return NULL;
+}
+
+void control_renewal_event(ControlServer *s, const char *name, const char *event, const char *detail) {
+        bool end = streq(event, "installed") || streq(event, "failed");
+        Conn *next;
+
+        if (!s)
+                return;
+        for (Conn *c = s->conns; c; c = next) {
+                next = c->next;
+                if (!c->renew_active || !strv_contains(c->renew_names, name))
+                        continue;
+                if (c->renew_more) {
+                        _cleanup_json_ cJSON *e = cJSON_CreateObject();
+                        if (!e || !cJSON_AddStringToObject(e, "name", name) || !cJSON_AddStringToObject(e, "event", event) ||
+                            (detail && !cJSON_AddStringToObject(e, "detail", detail)) || send_reply(c, e, true) < 0) {
+                                conn_free(c);
+                                continue;
+                        }
+                }
+                if (!end)
+                        continue;
+                if (streq(event, "installed"))
+                        c->renew_ok++;
+                else {
+                        c->renew_failed++;
+                        (void) strv_extend(&c->renew_failed_names, name);
+                }
+                strv_remove(c->renew_names, name);
+                if (strv_isempty(c->renew_names))
+                        renew_finish(c);
+        }
+}
+
+void control_certificates_reset(ControlServer *s) {
+        Conn *next;
+
+        if (!s)
+                return;
+        for (Conn *c = s->conns; c; c = next) {
+                next = c->next;
+                if (!c->renew_active)
+                        continue;
+                c->renew_active = false;
+                c->renew_names = strv_free(c->renew_names);
+                if (send_error_string(c, "io.renewd.RenewalFailed", "message",
+                                      "the configuration was reloaded before the renewal ran") < 0) {
+                        conn_free(c);
+                        continue;
+                }
+                conn_process(c);
+        }
+}
