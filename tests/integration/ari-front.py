@@ -187,6 +187,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if isinstance(d.get(key), str):
                 setattr(self.server.state, attr, urllib.parse.urlsplit(d[key]).path)
         d["renewalInfo"] = "https://%s/renewal-info" % host
+        if self.server.profiles:
+            meta = d.setdefault("meta", {})
+            meta["profiles"] = {p: "test profile %s" % p for p in self.server.profiles}
         return json.dumps(d, indent=2).encode()
 
     # -- renewalInfo -------------------------------------------------------------------
@@ -313,6 +316,7 @@ def main():
     ap.add_argument("--upstream-ca", required=True, help="root that signed Pebble's HTTPS certificate")
     ap.add_argument("--dir-path", default="/dir")
     ap.add_argument("--log", required=True, help="JSON-lines log of newOrder and renewalInfo requests")
+    ap.add_argument("--profiles", default="", help="comma-separated names for the directory's meta.profiles")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
 
@@ -321,6 +325,7 @@ def main():
     srv.verbose = a.verbose
     srv.state = State(a.log)
     srv.dir_path = a.dir_path
+    srv.profiles = [p for p in a.profiles.split(",") if p]
     srv.up_host = up.hostname
     srv.up_port = up.port or 443
     srv.up_ctx = ssl.create_default_context(cafile=a.upstream_ca)

@@ -464,6 +464,34 @@ harness_pebble_root() {
 # renewd configuration
 
 # harness_write_config FILE — [daemon], [ca pebble], [defaults] from the running servers.
+# harness_start_front LOG [ARG...] — start ari-front.py (a TLS reverse proxy before pebble
+# that adds renewalInfo, and with --profiles meta.profiles, to the directory and logs every
+# newOrder payload to LOG as JSON lines). Sets FRONT_PORT and FRONT (its base URL).
+harness_start_front() {
+	local log="$1" pid i
+	shift
+	python3 "$(dirname "$H_HARNESS_SELF")/ari-front.py" --port 0 --port-file "$H_DIR/front.port" \
+		--cert "$H_TLS_CERT" --key "$H_TLS_KEY" \
+		--upstream "https://127.0.0.1:$H_PEBBLE_PORT" --upstream-ca "$H_TLS_ROOT" \
+		--log "$log" "$@" >"$H_DIR/front.err" 2>&1 &
+	pid=$!
+	_h_register "$pid" ari-front
+	H_LOGS+=("$H_DIR/front.err")
+	for ((i = 0; i < 150; i++)); do
+		if [[ -s "$H_DIR/front.port" ]]; then
+			FRONT_PORT="$(cat "$H_DIR/front.port")"
+			FRONT="https://127.0.0.1:$FRONT_PORT"
+			if curl -sf -o /dev/null --max-time 2 --cacert "$H_TLS_ROOT" "$FRONT/test/ping"; then
+				h_log "ari-front pid $pid at $FRONT"
+				return 0
+			fi
+		fi
+		kill -0 "$pid" 2>/dev/null || { cat "$H_DIR/front.err" >&2; h_die "ari-front exited"; }
+		sleep 0.1
+	done
+	h_die "ari-front did not start"
+}
+
 harness_write_config() {
 	local f="$1"
 	local state="${HC_STATE_DIR:-$H_DIR/state}" certs="${HC_CERTS_DIR:-$H_DIR/certs.d}"

@@ -24,7 +24,6 @@ harness_need_renewd
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 is needed for the ARI front" >&2; exit 77; }
 harness_start_all
 
-FRONT_PY="$(dirname "$0")/ari-front.py"
 FRONT_LOG="$H_DIR/front.jsonl"
 cfg="$H_DIR/renewd.conf"
 state="$H_DIR/state"
@@ -37,26 +36,7 @@ H_LOGS+=("$H_DIR/front.err" "$FRONT_LOG" "$dlog")
 # the front
 
 start_front() {
-	local pid i
-	python3 "$FRONT_PY" --port 0 --port-file "$H_DIR/front.port" \
-		--cert "$H_TLS_CERT" --key "$H_TLS_KEY" \
-		--upstream "https://127.0.0.1:$H_PEBBLE_PORT" --upstream-ca "$H_TLS_ROOT" \
-		--log "$FRONT_LOG" >"$H_DIR/front.err" 2>&1 &
-	pid=$!
-	_h_register "$pid" ari-front
-	for ((i = 0; i < 150; i++)); do
-		if [[ -s "$H_DIR/front.port" ]]; then
-			FRONT_PORT="$(cat "$H_DIR/front.port")"
-			FRONT="https://127.0.0.1:$FRONT_PORT"
-			if curl -sf -o /dev/null --max-time 2 --cacert "$H_TLS_ROOT" "$FRONT/test/ping"; then
-				h_log "ari-front pid $pid at $FRONT"
-				return 0
-			fi
-		fi
-		kill -0 "$pid" 2>/dev/null || { cat "$H_DIR/front.err" >&2; h_die "ari-front exited"; }
-		sleep 0.1
-	done
-	h_die "ari-front did not start"
+	harness_start_front "$FRONT_LOG"
 }
 
 front_post() {
