@@ -308,8 +308,10 @@ static void renew_finish(Conn *c) {
                 cJSON *a = p ? cJSON_AddArrayToObject(p, "names") : NULL;
                 for (char **i = c->renew_failed_names; a && i && *i; i++)
                         cJSON_AddItemToArray(a, cJSON_CreateString(*i));
-                if (p)
-                        cJSON_AddStringToObject(p, "message", "renewal failed");
+                _cleanup_free_ char *list = strv_join(c->renew_failed_names, ", ");
+                _cleanup_free_ char *msg = NULL;
+                if (p && list && asprintf(&msg, "renewal failed for %s (see renewctl show NAME)", list) >= 0)
+                        cJSON_AddStringToObject(p, "message", msg);
                 k = p ? send_error(c, "io.renewd.RenewalFailed", p) : -ENOMEM;
         } else {
                 _cleanup_json_ cJSON *p = cJSON_CreateObject();
