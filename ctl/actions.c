@@ -137,14 +137,10 @@ int cmd_renew(const Args *a) {
 }
 
 int cmd_reload(const Args *a) {
-        _cleanup_(client_freep) Client *c = NULL;
         _cleanup_(varlink_reply_done) VarlinkReply reply = {};
         int r;
 
-        r = ctl_call(a, "io.renewd.Reload", NULL, false, false, &c);
-        if (r > 0)
-                return r;
-        r = ctl_read_reply(a, c, client_now() + a->timeout_usec, &reply);
+        r = ctl_call_simple(a, "io.renewd.Reload", NULL, &reply);
         if (r > 0)
                 return r;
         if (a->json)

@@ -103,7 +103,6 @@ static int64_t get_count(const cJSON *o, const char *key, bool *ok) {
 }
 
 int cmd_status(const Args *a) {
-        _cleanup_(client_freep) Client *c = NULL;
         _cleanup_(varlink_reply_done) VarlinkReply reply = {};
         char buf[FORMAT_TIME_MAX], rel[FORMAT_TIME_MAX];
         const char *version, *next_cert;
@@ -112,10 +111,7 @@ int cmd_status(const Args *a) {
         bool ok = true, has_next, attention;
         int r;
 
-        r = ctl_call(a, "io.renewd.Status", NULL, false, false, &c);
-        if (r > 0)
-                return r;
-        r = ctl_read_reply(a, c, client_now() + a->timeout_usec, &reply);
+        r = ctl_call_simple(a, "io.renewd.Status", NULL, &reply);
         if (r > 0)
                 return r;
         now = time(NULL);
@@ -196,7 +192,6 @@ int cmd_list(const Args *a) {
         static const char *const headers[] = {
                 "NAME", "DOMAINS", "STATE", "EXPIRES", "NEXT RENEWAL", "LAST ERROR",
         };
-        _cleanup_(client_freep) Client *c = NULL;
         _cleanup_(varlink_reply_done) VarlinkReply reply = {};
         _cleanup_(table_freep) Table *t = NULL;
         const cJSON *certs = NULL, *cert;
@@ -204,10 +199,7 @@ int cmd_list(const Args *a) {
         time_t now;
         int r;
 
-        r = ctl_call(a, "io.renewd.List", NULL, false, false, &c);
-        if (r > 0)
-                return r;
-        r = ctl_read_reply(a, c, client_now() + a->timeout_usec, &reply);
+        r = ctl_call_simple(a, "io.renewd.List", NULL, &reply);
         if (r > 0)
                 return r;
         now = time(NULL);
@@ -278,7 +270,6 @@ static void show_time(const cJSON *cert, const char *key, const char *label, tim
 }
 
 int cmd_show(const Args *a) {
-        _cleanup_(client_freep) Client *c = NULL;
         _cleanup_(varlink_reply_done) VarlinkReply reply = {};
         _cleanup_json_ cJSON *params = NULL;
         _cleanup_strv_free_ char **domains = NULL;
@@ -294,10 +285,7 @@ int cmd_show(const Args *a) {
         if (!params || !cJSON_AddStringToObject(params, "name", a->args[0]))
                 return ctl_oom();
 
-        r = ctl_call(a, "io.renewd.Show", params, false, false, &c);
-        if (r > 0)
-                return r;
-        r = ctl_read_reply(a, c, client_now() + a->timeout_usec, &reply);
+        r = ctl_call_simple(a, "io.renewd.Show", params, &reply);
         if (r > 0)
                 return r;
         now = time(NULL);

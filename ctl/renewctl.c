@@ -372,6 +372,16 @@ int ctl_read_reply(const Args *a, Client *c, uint64_t deadline, VarlinkReply *re
         return 0;
 }
 
+int ctl_call_simple(const Args *a, const char *method, const cJSON *parameters, VarlinkReply *ret) {
+        _cleanup_(client_freep) Client *c = NULL;
+        int r;
+
+        r = ctl_call(a, method, parameters, false, false, &c);
+        if (r > 0)
+                return r;
+        return ctl_read_reply(a, c, client_now() + a->timeout_usec, ret);
+}
+
 int ctl_unexpected_reply(const Args *a, const char *what) {
         fprintf(stderr, "renewctl: %s: unexpected reply from renewd: %s\n", a->command, what);
         return EXIT_ATTENTION;

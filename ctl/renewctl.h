@@ -50,6 +50,11 @@ int ctl_call(const Args *a, const char *method, const cJSON *parameters, bool mo
  * named in words, a broken connection, a timeout) and returns the exit status (> 0). */
 int ctl_read_reply(const Args *a, Client *c, uint64_t deadline, VarlinkReply *ret);
 
+/* Make one call and read its single reply: ctl_call() then ctl_read_reply(), each with the
+ * whole timeout. Returns 0 with a successful reply in *ret (free it with
+ * varlink_reply_done()), or prints why not and returns the exit status (> 0). */
+int ctl_call_simple(const Args *a, const char *method, const cJSON *parameters, VarlinkReply *ret);
+
 /* Report a reply whose parameters are not what docs/io.renewd.varlink promises. Returns
  * EXIT_ATTENTION. */
 int ctl_unexpected_reply(const Args *a, const char *what);

@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "json.h"
 #include "store.h"
+#include "utf8.h"
 
 #define CERT_STATE_VERSION 1
 #define STATUS_DIR "status"
@@ -31,39 +32,6 @@ void cert_state_done(CertState *s) {
         free(s->ari_explanation_url);
         free(s->ari_cert_id);
         *s = (CertState) {};
-}
-
-/* Length of the well-formed UTF-8 sequence at p (n bytes available): 1–4, or 0 if it is
- * malformed (overlong, surrogate, above U+10FFFF, truncated). */
-static size_t utf8_sequence_length(const uint8_t *p, size_t n) {
-        uint8_t lo = 0x80, hi = 0xBF;
-        size_t len;
-
-        if (p[0] < 0x80)
-                return 1;
-        if (p[0] >= 0xC2 && p[0] <= 0xDF)
-                len = 2;
-        else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-                len = 3;
-                if (p[0] == 0xE0)
-                        lo = 0xA0;
-                else if (p[0] == 0xED)
-                        hi = 0x9F;
-        } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-                len = 4;
-                if (p[0] == 0xF0)
-                        lo = 0x90;
-                else if (p[0] == 0xF4)
-                        hi = 0x8F;
-        } else
-                return 0;
-
-        if (n < len || p[1] < lo || p[1] > hi)
-                return 0;
-        for (size_t i = 2; i < len; i++)
-                if (p[i] < 0x80 || p[i] > 0xBF)
-                        return 0;
-        return len;
 }
 
 /* A control character: C0, DEL, or C1 (U+0080..U+009F, UTF-8 C2 80..C2 9F), given the
@@ -354,27 +322,15 @@ int cert_state_to_json(const CertState *s, char **ret) {
         return 0;
 }
 
-/* Read an optional time member: absent or null leaves *ret alone. Returns 0 or -EBADMSG. */
-static int get_time(const cJSON *o, const char *key, time_t *ret) {
+/* Read a time member. Absent or null leaves *ret alone and returns 0, or -EBADMSG when
+ * the member is required. Returns 0 or -EBADMSG. */
+static int get_time(const cJSON *o, const char *key, bool required, time_t *ret) {
         const char *v = NULL;
         int r;
 
         r = json_get_string(o, key, &v);
         if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        return time_parse(v, ret);
-}
-
-/* Read a required time member. Returns 0 or -EBADMSG. */
-static int get_time_required(const cJSON *o, const char *key, time_t *ret) {
-        const char *v = NULL;
-        int r;
-
-        r = json_get_string(o, key, &v);
-        if (r == -ENOENT)
-                return -EBADMSG;
+                return required ? -EBADMSG : 0;
         if (r < 0)
                 return r;
         return time_parse(v, ret);
@@ -409,8 +365,8 @@ static int parse_ari(const cJSON *ari, CertState *s) {
 
         r = json_get_object(ari, "window", &w);
         if (r >= 0) {
-                if ((r = get_time_required(w, "start", &s->ari_start)) < 0 ||
-                    (r = get_time_required(w, "end", &s->ari_end)) < 0)
+                if ((r = get_time(w, "start", true, &s->ari_start)) < 0 ||
+                    (r = get_time(w, "end", true, &s->ari_end)) < 0)
                         return r;
                 if (s->ari_end <= s->ari_start)
                         return -EBADMSG;
@@ -418,7 +374,7 @@ static int parse_ari(const cJSON *ari, CertState *s) {
         } else if (r != -ENOENT)
                 return r;
 
-        if ((r = get_time(ari, "nextPoll", &s->ari_next_poll)) < 0 ||
+        if ((r = get_time(ari, "nextPoll", false, &s->ari_next_poll)) < 0 ||
             (r = get_text(ari, "explanationURL", &s->ari_explanation_url)) < 0)
                 return r;
         return 0;
@@ -458,11 +414,11 @@ int cert_state_from_json(const char *text, size_t len, CertState *ret) {
         } else if (r != -ENOENT)
                 return r;
 
-        if ((r = get_time(o, "lastAttempt", &s.last_attempt)) < 0 ||
-            (r = get_time(o, "lastSuccess", &s.last_success)) < 0 ||
-            (r = get_time(o, "lastFailure", &s.last_failure)) < 0 ||
-            (r = get_time(o, "nextAttempt", &s.next_attempt)) < 0 ||
-            (r = get_time(o, "scheduled", &s.scheduled)) < 0)
+        if ((r = get_time(o, "lastAttempt", false, &s.last_attempt)) < 0 ||
+            (r = get_time(o, "lastSuccess", false, &s.last_success)) < 0 ||
+            (r = get_time(o, "lastFailure", false, &s.last_failure)) < 0 ||
+            (r = get_time(o, "nextAttempt", false, &s.next_attempt)) < 0 ||
+            (r = get_time(o, "scheduled", false, &s.scheduled)) < 0)
                 return r;
 
         r = json_get_string(o, "lastError", &error);

@@ -255,7 +255,8 @@ int write_file_new(int dir_fd, const char *name, const void *data, size_t len, m
         return r;
 }
 
-int read_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_len) {
+int read_file_at_full(int dir_fd, const char *path, int open_flags, size_t max_size, char **ret,
+                      size_t *ret_len) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         struct stat st;
@@ -269,7 +270,7 @@ int read_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size
                 max_size = SIZE_MAX / 2;
 
         /* O_NONBLOCK so that a FIFO in the way does not hang us before fstat() refuses it. */
-        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | open_flags);
         if (fd < 0)
                 return negative_errno();
 
@@ -338,6 +339,10 @@ int read_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size
         if (ret_len)
                 *ret_len = n;
         return 0;
+}
+
+int read_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_len) {
+        return read_file_at_full(dir_fd, path, 0, max_size, ret, ret_len);
 }
 
 int mkdir_p_at(int dir_fd, const char *path, mode_t mode) {

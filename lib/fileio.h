@@ -23,6 +23,12 @@ int write_file_new(int dir_fd, const char *name, const void *data, size_t len, m
  * than max_size (-EFBIG). The buffer is NUL-terminated; *ret_len excludes the NUL. */
 int read_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_len);
 
+/* read_file_at() with open_flags added to the openat() flags (O_NOFOLLOW to refuse a
+ * symlink with -ELOOP). The buffer is wiped on every failure, so it may hold secrets.
+ * Returns 0 or a negative errno. */
+int read_file_at_full(int dir_fd, const char *path, int open_flags, size_t max_size, char **ret,
+                      size_t *ret_len);
+
 /* mkdir -p of path relative to dir_fd with mode for the directories it creates. */
 int mkdir_p_at(int dir_fd, const char *path, mode_t mode);
 

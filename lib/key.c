@@ -14,6 +14,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
+#include "fileio.h"
 #include "key.h"
 #include "ssl-util.h"
 
@@ -252,47 +253,18 @@ static void secret_buffer_done(SecretBuffer *b) {
 
 int key_load(int dir_fd, const char *path, EVP_PKEY **ret) {
         _cleanup_(secret_buffer_done) SecretBuffer buf = {};
-        _cleanup_close_ int fd = -EBADF;
-        struct stat st;
-        size_t n = 0;
+        int r;
 
         if (!path || !ret)
                 return -EINVAL;
 
-        /* O_NONBLOCK: a FIFO planted at the path must not hang the daemon. */
-        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if (st.st_size > (off_t) KEY_FILE_MAX)
-                return -EFBIG;
+        /* O_NOFOLLOW: a key reached through a symlink is refused. read_file_at_full() opens
+         * with O_NONBLOCK, so a FIFO planted at the path does not hang the daemon either. */
+        r = read_file_at_full(dir_fd, path, O_NOFOLLOW, KEY_FILE_MAX, &buf.data, &buf.size);
+        if (r < 0)
+                return r;
 
-        /* One byte more than the cap, to notice a file that grew after fstat(). */
-        buf.size = KEY_FILE_MAX + 1;
-        buf.data = malloc(buf.size);
-        if (!buf.data)
-                return -ENOMEM;
-
-        while (n < buf.size) {
-                ssize_t k = read(fd, buf.data + n, buf.size - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
-        if (n > KEY_FILE_MAX)
-                return -EFBIG;
-
-        return key_from_pem(buf.data, n, ret);
+        return key_from_pem(buf.data, buf.size, ret);
 }
 
 int key_to_pem(EVP_PKEY *key, char **ret, size_t *ret_len) {

@@ -154,6 +154,41 @@ harness_stop_pebble() { harness_stop pebble; }
 
 _h_register() { H_PIDS+=("$1"); H_PID_NAMES+=("$2"); }
 
+# harness_start_daemon CONFIG LOG OUT — start renewd -v in the background on CONFIG,
+# appending stderr to LOG and stdout to OUT; sets daemon_pid. (Add LOG to H_LOGS yourself.)
+harness_start_daemon() {
+	"$RENEWD" -c "$1" -v </dev/null >>"$3" 2>>"$2" &
+	daemon_pid=$!
+	_h_register "$daemon_pid" renewd
+	h_log "renewd daemon pid $daemon_pid ($1)"
+}
+
+# harness_stop_daemon — SIGTERM to $daemon_pid, wait at most 10 s; sets stop_rc (exit status,
+# or "timeout" with the daemon left running) and stop_secs. Once reaped, the pid is
+# forgotten (daemon_pid="").
+harness_stop_daemon() {
+	local i j t0
+	t0=$(date +%s%N)
+	kill -TERM "$daemon_pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$daemon_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	stop_secs="$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')"
+	if kill -0 "$daemon_pid" 2>/dev/null; then
+		stop_rc=timeout
+		return 0
+	fi
+	stop_rc=0
+	wait "$daemon_pid" || stop_rc=$?
+	for j in "${!H_PIDS[@]}"; do [[ "${H_PIDS[j]}" == "$daemon_pid" ]] && H_PIDS[j]=""; done
+	daemon_pid=""
+	return 0
+}
+
+# harness_daemon_alive — true while $daemon_pid is set and runs.
+harness_daemon_alive() { [[ -n "$daemon_pid" ]] && kill -0 "$daemon_pid" 2>/dev/null; }
+
 _h_pid_of() {
 	local i
 	for ((i = ${#H_PIDS[@]} - 1; i >= 0; i--)); do

@@ -51,33 +51,8 @@ daemon_log=""
 daemon_start() {
 	daemon_log="$2"
 	H_LOGS+=("$daemon_log")
-	"$RENEWD" -c "$1" -v </dev/null >>"$daemon_log.out" 2>>"$daemon_log" &
-	daemon_pid=$!
-	_h_register "$daemon_pid" renewd
-	h_log "renewd daemon pid $daemon_pid ($1)"
+	harness_start_daemon "$1" "$daemon_log" "$daemon_log.out"
 }
-
-# daemon_stop — SIGTERM, wait at most 10 s; sets stop_rc (exit status or "timeout").
-daemon_stop() {
-	local i j
-	kill -TERM "$daemon_pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$daemon_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	stop_secs="$(awk -v n="$i" 'BEGIN { printf "%.1f", n / 10 }')"
-	if kill -0 "$daemon_pid" 2>/dev/null; then
-		stop_rc=timeout
-		return 0
-	fi
-	stop_rc=0
-	wait "$daemon_pid" || stop_rc=$?
-	for j in "${!H_PIDS[@]}"; do [[ "${H_PIDS[j]}" == "$daemon_pid" ]] && H_PIDS[j]=""; done
-	daemon_pid=""
-	return 0
-}
-
-daemon_alive() { [[ -n "$daemon_pid" ]] && kill -0 "$daemon_pid" 2>/dev/null; }
 
 # wait_until SECONDS COMMAND... — poll every 0.1 s; stop early if the daemon died.
 wait_until() {
@@ -85,7 +60,7 @@ wait_until() {
 	shift
 	for ((i = 0; i < n; i++)); do
 		"$@" 2>/dev/null && return 0
-		daemon_alive || { "$@" 2>/dev/null; return; }
+		harness_daemon_alive || { "$@" 2>/dev/null; return; }
 		sleep 0.1
 	done
 	return 1
@@ -223,7 +198,7 @@ c1="$(conns)"
 cpu_ms=$(((cpu1 - cpu0) * 1000 / $(getconf CLK_TCK)))
 fails="$(log_count 'renewd: D: Renewal failed (attempt')"
 echo "    over $(((t1 - t0) / 1000)) s: CPU $cpu_ms ms, connections to the CA $((c1 - c0)) (since start: $c1), failed attempts so far: $fails"
-check "the daemon is alive" daemon_alive
+check "the daemon is alive" harness_daemon_alive
 check "no busy loop: CPU time over 20 s below 0.5 s (used $cpu_ms ms)" test "$cpu_ms" -lt 500
 check "no hammering: at most 2 connections to the CA in those 20 s (saw $((c1 - c0)))" test $((c1 - c0)) -le 2
 check "few connections in all since the start (saw $c1, at most 5)" test "$c1" -le 5
@@ -252,7 +227,7 @@ check "the retry came soon after nextAttempt (within 15 s)" test "$t_issued" -le
 harness_check_cert "$state_a" D "d.faults.test www.d.faults.test" "$H_PEBBLE_ROOT" 1
 check "status: consecutiveFailures back to 0" wait_until 5 test "$(status_get "$state_a" D consecutiveFailures)" = 0
 check "connections after the CA came back went through the relay" grep -q ' up$' "$conn_log"
-daemon_stop
+harness_stop_daemon
 check "(a) daemon exits 0 on SIGTERM within 10 s (got $stop_rc after $stop_secs s)" test "$stop_rc" = 0
 check "(a) no challenge files left in the webroot" harness_no_challenge_leftovers "$H_WEBROOT"
 check "(a) no challenge journal entries left" pending_empty "$state_a"
@@ -288,7 +263,7 @@ harness_add_cert "$cfg_b2" E "$e_domains2"
 
 daemon_start "$cfg_b" "$H_DIR/daemon-b1.log"
 check "E issued on the tmpfs within 30 s" wait_until 30 issued "$state_b" E
-daemon_stop
+harness_stop_daemon
 check "daemon exits 0 on SIGTERM (got $stop_rc)" test "$stop_rc" = 0
 harness_check_cert "$state_b" E "$e_domains" "$H_PEBBLE_ROOT" 1
 sum_e1="$(cd "$state_b/archive/E/1" && cat cert.pem chain.pem fullchain.pem privkey.pem | cksum)"
@@ -320,12 +295,12 @@ grep -F 'renewd: E: Renewal failed' "$daemon_log" | sed 's/^/    | /'
 grep -F 'Failed to save' "$daemon_log" | sed 's/^/    | /' || true
 check "b1: the failure says: No space left on device" \
 	grep -q 'renewd: E: Renewal failed (attempt 1.*No space left on device' "$daemon_log"
-check "b1: the daemon keeps running" daemon_alive
+check "b1: the daemon keeps running" harness_daemon_alive
 e1_intact b1
 sleep 2
 check "b1: no immediate retry (one failed attempt; saw $(log_count 'renewd: E: Renewal failed'))" \
 	test "$(log_count 'renewd: E: Renewal failed')" = 1
-daemon_stop
+harness_stop_daemon
 check "b1: daemon exits 0 on SIGTERM within 10 s (got $stop_rc after $stop_secs s)" test "$stop_rc" = 0
 e1_intact "b1 after SIGTERM"
 
@@ -356,7 +331,7 @@ check "b3: the retry honoured the persisted backoff (not before nextAttempt - 1 
 harness_check_cert "$state_b" E "$e_domains2" "$H_PEBBLE_ROOT" 2
 check "b3: status: consecutiveFailures back to 0" wait_until 5 test "$(status_get "$state_b" E consecutiveFailures)" = 0
 check "b3: no .new-* directory left" no_new_dirs "$state_b"
-daemon_stop
+harness_stop_daemon
 check "b3: daemon exits 0 on SIGTERM within 10 s (got $stop_rc after $stop_secs s)" test "$stop_rc" = 0
 check "(b) no challenge files left in the webroot" harness_no_challenge_leftovers "$H_WEBROOT"
 check "(b) no challenge journal entries left" pending_empty "$state_b"

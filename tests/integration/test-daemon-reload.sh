@@ -30,33 +30,7 @@ c_domains="c.reload.test www.c.reload.test"
 daemon_log="$H_DIR/daemon.log"
 H_LOGS+=("$daemon_log")
 
-daemon_start() {
-	"$RENEWD" -c "$cfg" -v </dev/null >>"$H_DIR/daemon.out" 2>>"$daemon_log" &
-	daemon_pid=$!
-	_h_register "$daemon_pid" renewd
-	h_log "renewd daemon pid $daemon_pid"
-}
-
-# daemon_stop — SIGTERM, wait at most 10 s; sets stop_rc (exit status or "timeout").
-daemon_stop() {
-	local i j
-	kill -TERM "$daemon_pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$daemon_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	stop_secs="$(awk -v n="$i" 'BEGIN { printf "%.1f", n / 10 }')"
-	if kill -0 "$daemon_pid" 2>/dev/null; then
-		stop_rc=timeout
-		return 0
-	fi
-	stop_rc=0
-	wait "$daemon_pid" || stop_rc=$?
-	for j in "${!H_PIDS[@]}"; do [[ "${H_PIDS[j]}" == "$daemon_pid" ]] && H_PIDS[j]=""; done
-	return 0
-}
-
-daemon_alive() { kill -0 "$daemon_pid" 2>/dev/null; }
+daemon_start() { harness_start_daemon "$cfg" "$daemon_log" "$H_DIR/daemon.out"; }
 
 # wait_until SECONDS COMMAND... — poll every 0.1 s; stop early if the daemon died.
 wait_until() {
@@ -64,7 +38,7 @@ wait_until() {
 	shift
 	for ((i = 0; i < n; i++)); do
 		"$@" 2>/dev/null && return 0
-		daemon_alive || { "$@" 2>/dev/null; return; }
+		harness_daemon_alive || { "$@" 2>/dev/null; return; }
 		sleep 0.1
 	done
 	return 1
@@ -115,7 +89,7 @@ check "log names the error as FILE:LINE ($cfg:$bad_line: ... bogus_key)" \
 	grep -qE "$(printf '%s' "$cfg" | sed 's/[.[\*^$/]/\\&/g'):$bad_line: .*bogus_key" "$daemon_log"
 grep -F 'Reloading' "$daemon_log" | sed 's/^/    | /'
 sleep 1
-check "the daemon is still running after the bad SIGHUP" daemon_alive
+check "the daemon is still running after the bad SIGHUP" harness_daemon_alive
 check "A not touched by the bad reload (still version 1)" live_is A ../archive/A/1
 # Proof that the running configuration (A with its old names) is still in force: take A
 # away; the daemon notices through inotify on live/ and issues it again, for the old names.
@@ -157,7 +131,7 @@ printf '[certificate D]\ndomains = d.reload.test\nwebroot = %s\nno_such_key = x\
 check "broken drop-in: log says the reload failed, running configuration kept" \
 	wait_until 10 log_grew 'keeping the running configuration' "$n0"
 check "broken drop-in: the error names $certs/d.conf:4" grep -qF "$certs/d.conf:4:" "$daemon_log"
-check "the daemon is still running" daemon_alive
+check "the daemon is still running" harness_daemon_alive
 n0="$(log_count 'Configuration reloaded: 3 certificates')"
 rm "$certs/d.conf"
 check "drop-in removed: the configuration reloads again (3 certificates)" \
@@ -208,7 +182,7 @@ check "the files the hand-placed link pointed to were not modified" \
 	test "$(tree_sum "$other" 2>/dev/null || echo gone)" = "$other_sum"
 
 echo "== (e) SIGTERM"
-daemon_stop
+harness_stop_daemon
 check "daemon exits within 10 s of SIGTERM (took $stop_secs s)" test "$stop_rc" != timeout
 check "daemon exit status is 0 (got $stop_rc)" test "$stop_rc" = 0
 check "no challenge files left in the webroot" harness_no_challenge_leftovers "$H_WEBROOT"

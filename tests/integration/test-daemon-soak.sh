@@ -32,31 +32,7 @@ live="$state/live/$name"
 # --- the daemon: started and stopped by pid -------------------------------------------
 daemon_log="$H_DIR/daemon.log"
 H_LOGS+=("$daemon_log")
-"$RENEWD" -c "$cfg" -v </dev/null >"$H_DIR/daemon.out" 2>"$daemon_log" &
-daemon_pid=$!
-_h_register "$daemon_pid" renewd
-h_log "renewd daemon pid $daemon_pid"
-
-# daemon_stop — SIGTERM, wait at most 10 s; sets stop_rc (exit status) and stop_secs.
-daemon_stop() {
-	local i t0
-	t0=$(date +%s%N)
-	kill -TERM "$daemon_pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$daemon_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	stop_secs="$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')"
-	if kill -0 "$daemon_pid" 2>/dev/null; then
-		stop_rc=timeout
-		return 0
-	fi
-	stop_rc=0
-	wait "$daemon_pid" || stop_rc=$?
-	local j
-	for j in "${!H_PIDS[@]}"; do [[ "${H_PIDS[j]}" == "$daemon_pid" ]] && H_PIDS[j]=""; done
-	return 0
-}
+harness_start_daemon "$cfg" "$daemon_log" "$H_DIR/daemon.out"
 
 # --- one look at live/<name> ----------------------------------------------------------
 # Copy the version live/<name> points to and check the copy: the link is resolved once,
@@ -178,7 +154,7 @@ check "log shows as many renewals as serials seen (log: $n_renewed_log, serials:
 check "log has debug 'Next renewal at' lines (-v)" grep -q "renewd: $name: Next renewal at" "$daemon_log"
 
 echo "== SIGTERM"
-daemon_stop
+harness_stop_daemon
 check "daemon exits within 10 s of SIGTERM (took $stop_secs s)" test "$stop_rc" != timeout
 check "daemon exit status is 0 (got $stop_rc)" test "$stop_rc" = 0
 check "log says it stops on SIGTERM" grep -q 'Stopping (SIGTERM)' "$daemon_log"

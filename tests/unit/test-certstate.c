@@ -595,31 +595,8 @@ TEST(record_outcomes) {
         cert_state_done(NULL);
 }
 
-/* Remove a tree without following symlinks. */
-static void rm_rf(int dir_fd, const char *name) {
-        DIR *d;
-        struct dirent *de;
-        int fd;
-
-        if (unlinkat(dir_fd, name, 0) >= 0 || errno != EISDIR)
-                return;
-        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return;
-        }
-        while ((de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        rm_rf(dirfd(d), de->d_name);
-        closedir(d);
-        (void) unlinkat(dir_fd, name, AT_REMOVEDIR);
-}
-
 typedef struct Fixture {
-        char tmp[64];
+        char *tmp;
         char state[128];
         Store *store;
         int fd;
@@ -627,8 +604,8 @@ typedef struct Fixture {
 
 static bool fixture_setup(Fixture *f) {
         *f = (Fixture) { .fd = -EBADF };
-        strcpy(f->tmp, "/tmp/test-certstate-XXXXXX");
-        if (!mkdtemp(f->tmp))
+        f->tmp = test_tmpdir();
+        if (!f->tmp)
                 return false;
         snprintf(f->state, sizeof(f->state), "%s/state", f->tmp);
         if (store_open(f->state, &f->store) < 0)
@@ -639,8 +616,9 @@ static bool fixture_setup(Fixture *f) {
 
 static void fixture_done(Fixture *f) {
         f->store = store_free(f->store);
-        if (f->tmp[0])
-                rm_rf(AT_FDCWD, f->tmp);
+        if (f->tmp)
+                (void) test_rm_rf(AT_FDCWD, f->tmp);
+        f->tmp = mfree(f->tmp);
 }
 
 /* Count the entries of dir_fd/path other than . and .., and fail the test for any that is

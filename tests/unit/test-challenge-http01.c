@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 
 #include "challenge-http01.h"
@@ -12,29 +11,7 @@
 #define TOKEN "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0"
 #define KEYAUTH TOKEN ".9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI"
 
-/* A fresh directory under $TMPDIR; removed (recursively) by rm_rf(). */
-static char *make_tmpdir(void) {
-        char *t = NULL;
-        const char *base = getenv("TMPDIR");
-
-        if (asprintf(&t, "%s/renewd-test-http01.XXXXXX", base ? base : "/tmp") < 0)
-                return NULL;
-        if (!mkdtemp(t))
-                return mfree(t);
-        return t;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path) < 0 ? -1 : 0;
-}
-
-static void rm_rf(char **path) {
-        if (*path) {
-                (void) nftw(*path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-                *path = mfree(*path);
-        }
-}
-#define _cleanup_tmpdir_ _cleanup_(rm_rf)
+#define _cleanup_tmpdir_ _cleanup_(test_tmpdir_freep)
 
 static char *path_join(const char *a, const char *b) {
         char *p = NULL;
@@ -86,7 +63,7 @@ static char *challenge_path(const char *webroot, const char *token) {
 }
 
 TEST(deploy_and_remove) {
-        _cleanup_tmpdir_ char *root = make_tmpdir();
+        _cleanup_tmpdir_ char *root = test_tmpdir();
         _cleanup_free_ char *file = NULL, *content = NULL, *wk = NULL, *ac = NULL;
         struct stat st;
         mode_t old_umask;
@@ -134,7 +111,7 @@ TEST(deploy_and_remove) {
 }
 
 TEST(preexisting_dirs_kept) {
-        _cleanup_tmpdir_ char *root = make_tmpdir();
+        _cleanup_tmpdir_ char *root = test_tmpdir();
         _cleanup_free_ char *wk = NULL, *ac = NULL, *file = NULL;
         struct stat st;
 
@@ -158,7 +135,7 @@ TEST(preexisting_dirs_kept) {
 }
 
 TEST(remove_without_dirs) {
-        _cleanup_tmpdir_ char *root = make_tmpdir();
+        _cleanup_tmpdir_ char *root = test_tmpdir();
 
         REQUIRE(root);
         CHECK_INT(http01_webroot_remove(root, TOKEN), 0);
@@ -166,7 +143,7 @@ TEST(remove_without_dirs) {
 }
 
 TEST(missing_webroot) {
-        _cleanup_tmpdir_ char *root = make_tmpdir();
+        _cleanup_tmpdir_ char *root = test_tmpdir();
         _cleanup_free_ char *gone = NULL;
 
         REQUIRE(root);
@@ -177,7 +154,7 @@ TEST(missing_webroot) {
 }
 
 TEST(hostile_tokens) {
-        _cleanup_tmpdir_ char *root = make_tmpdir();
+        _cleanup_tmpdir_ char *root = test_tmpdir();
         char long_token[300];
         static const char *const bad[] = {
                 "../x", "/x", "", "a/b", "a.b", ".", "..", "$(x)", "a b", " ab", "ab ", "a\tb",
@@ -217,7 +194,7 @@ TEST(hostile_tokens) {
 }
 
 TEST(token_with_nul) {
-        _cleanup_tmpdir_ char *root = make_tmpdir();
+        _cleanup_tmpdir_ char *root = test_tmpdir();
         _cleanup_free_ char *ac = NULL, *file = NULL, *content = NULL;
         static const char token[] = "ab\0cd";
 
@@ -238,7 +215,7 @@ TEST(token_with_nul) {
 /* Set up webroot and an "outside" directory, with `link` (relative to the webroot)
  * a symlink to outside. */
 static void symlinked_dir(const char *mkdirs, const char *link) {
-        _cleanup_tmpdir_ char *root = make_tmpdir(), *outside = make_tmpdir();
+        _cleanup_tmpdir_ char *root = test_tmpdir(), *outside = test_tmpdir();
         _cleanup_free_ char *lpath = NULL, *victim = NULL, *content = NULL, *dpath = NULL;
         int r;
 
@@ -275,7 +252,7 @@ TEST(symlinked_acme_challenge) {
 }
 
 TEST(dangling_symlinked_dir) {
-        _cleanup_tmpdir_ char *root = make_tmpdir(), *outside = make_tmpdir();
+        _cleanup_tmpdir_ char *root = test_tmpdir(), *outside = test_tmpdir();
         _cleanup_free_ char *lpath = NULL, *target = NULL;
         struct stat st;
         int r;
@@ -293,7 +270,7 @@ TEST(dangling_symlinked_dir) {
 }
 
 TEST(symlink_at_token_path) {
-        _cleanup_tmpdir_ char *root = make_tmpdir(), *outside = make_tmpdir();
+        _cleanup_tmpdir_ char *root = test_tmpdir(), *outside = test_tmpdir();
         _cleanup_free_ char *ac = NULL, *file = NULL, *victim = NULL, *content = NULL, *vcontent = NULL;
         struct stat st;
 
@@ -332,7 +309,7 @@ TEST(symlink_at_token_path) {
 }
 
 TEST(stale_file_replaced) {
-        _cleanup_tmpdir_ char *root = make_tmpdir();
+        _cleanup_tmpdir_ char *root = test_tmpdir();
         _cleanup_free_ char *file = NULL, *content = NULL, *ac = NULL;
         struct stat st;
 
@@ -358,7 +335,7 @@ TEST(stale_file_replaced) {
 }
 
 TEST(empty_key_authorization) {
-        _cleanup_tmpdir_ char *root = make_tmpdir();
+        _cleanup_tmpdir_ char *root = test_tmpdir();
         _cleanup_free_ char *file = NULL, *content = NULL;
 
         REQUIRE(root);

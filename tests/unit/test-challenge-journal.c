@@ -10,15 +10,15 @@
 #include "test.h"
 
 typedef struct Dirs {
-        char base[64];
+        char *base;
         char state[128];
         char webroot[128];
         int state_fd;
 } Dirs;
 
 static void dirs_setup(Dirs *d) {
-        snprintf(d->base, sizeof d->base, "/tmp/renewd-test-journal-XXXXXX");
-        if (!mkdtemp(d->base))
+        d->base = test_tmpdir();
+        if (!d->base)
                 abort();
         snprintf(d->state, sizeof d->state, "%s/state", d->base);
         snprintf(d->webroot, sizeof d->webroot, "%s/www", d->base);
@@ -30,11 +30,10 @@ static void dirs_setup(Dirs *d) {
 }
 
 static void dirs_teardown(Dirs *d) {
-        char cmd[256];
         close(d->state_fd);
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->base);
-        if (system(cmd) != 0)
+        if (test_rm_rf(AT_FDCWD, d->base) < 0)
                 abort();
+        d->base = mfree(d->base);
 }
 
 static bool challenge_exists(const Dirs *d, const char *token) {

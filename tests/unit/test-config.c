@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <ftw.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
 
@@ -88,17 +87,6 @@ static int write_text(const char *path, const char *text) {
                 return -errno;
         fputs(text, f);
         return fclose(f) == 0 ? 0 : -EIO;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path);
-}
-
-/* Cleanup helper: remove the directory tree *path names (and free the name). */
-static void rm_rf_freep(char **path) {
-        if (*path)
-                (void) nftw(*path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-        free(*path);
 }
 
 /* Dump without comment lines (they name files and lines, which differ on re-parsing). */
@@ -831,13 +819,11 @@ TEST(dump_roundtrip) {
 /* ---- files ---- */
 
 TEST(load_with_dropins) {
-        char dir[] = "/tmp/test-config-XXXXXX";
         _cleanup_free_ char *main_path = NULL, *certs = NULL, *text = NULL, *err = NULL, *p = NULL;
         _cleanup_(config_freep) Config *c = NULL;
 
-        REQUIRE(mkdtemp(dir));
-        _cleanup_(rm_rf_freep) char *cleanup = strdup(dir); /* even when a REQUIRE returns early */
-        REQUIRE(cleanup);
+        _cleanup_(test_tmpdir_freep) char *dir = test_tmpdir(); /* removed even when a REQUIRE returns early */
+        REQUIRE(dir);
         REQUIRE(asprintf(&main_path, "%s/renewd.conf", dir) > 0);
         REQUIRE(asprintf(&certs, "%s/certs.d", dir) > 0);
         REQUIRE(asprintf(&text,

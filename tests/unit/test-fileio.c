@@ -16,41 +16,23 @@
                 (p) = NULL; \
         } while (0)
 
-/* Remove a tree without following symlinks (the test's own, not the code under test). */
-static void rm_rf(int dir_fd, const char *name) {
-        DIR *d;
-        struct dirent *de;
-        int fd;
-
-        if (unlinkat(dir_fd, name, 0) >= 0 || errno != EISDIR)
-                return;
-        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return;
-        }
-        while ((de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        rm_rf(dirfd(d), de->d_name);
-        closedir(d);
-        (void) unlinkat(dir_fd, name, AT_REMOVEDIR);
-}
-
-/* A fresh directory under /tmp; returns its fd and writes its path to path. */
+/* A fresh directory under /tmp (test_tmpdir()); returns its fd and writes its path to path. */
 static int make_tmpdir(char path[static 64]) {
-        strcpy(path, "/tmp/test-fileio-XXXXXX");
-        if (!mkdtemp(path))
+        _cleanup_free_ char *t = test_tmpdir();
+
+        if (!t)
                 return -errno;
+        if (snprintf(path, 64, "%s", t) >= 64) {
+                (void) test_rm_rf(AT_FDCWD, t);
+                return -ENAMETOOLONG;
+        }
         return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 static void remove_tmpdir(const char *path, int fd) {
         if (fd >= 0)
                 close(fd);
-        rm_rf(AT_FDCWD, path);
+        (void) test_rm_rf(AT_FDCWD, path);
 }
 
 /* Number of entries in dir_fd/path other than . and .., or -1. */

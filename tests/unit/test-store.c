@@ -22,32 +22,9 @@
                 (p) = NULL; \
         } while (0)
 
-/* Remove a tree without following symlinks (the test's own, not the code under test). */
-static void rm_rf(int dir_fd, const char *name) {
-        DIR *d;
-        struct dirent *de;
-        int fd;
-
-        if (unlinkat(dir_fd, name, 0) >= 0 || errno != EISDIR)
-                return;
-        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return;
-        }
-        while ((de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        rm_rf(dirfd(d), de->d_name);
-        closedir(d);
-        (void) unlinkat(dir_fd, name, AT_REMOVEDIR);
-}
-
 /* A test's world: a temporary directory, a state dir "state" in it, and an open store. */
 typedef struct Fixture {
-        char tmp[64];
+        char *tmp;
         char state[128];
         Store *store;
         int fd; /* state dir */
@@ -55,8 +32,8 @@ typedef struct Fixture {
 
 static bool fixture_setup(Fixture *f) {
         *f = (Fixture) { .fd = -EBADF };
-        strcpy(f->tmp, "/tmp/test-store-XXXXXX");
-        if (!mkdtemp(f->tmp))
+        f->tmp = test_tmpdir();
+        if (!f->tmp)
                 return false;
         snprintf(f->state, sizeof(f->state), "%s/state", f->tmp);
         if (store_open(f->state, &f->store) < 0)
@@ -67,8 +44,9 @@ static bool fixture_setup(Fixture *f) {
 
 static void fixture_done(Fixture *f) {
         f->store = store_free(f->store);
-        if (f->tmp[0])
-                rm_rf(AT_FDCWD, f->tmp);
+        if (f->tmp)
+                (void) test_rm_rf(AT_FDCWD, f->tmp);
+        f->tmp = mfree(f->tmp);
 }
 
 static EVP_PKEY *make_key(void) {
@@ -474,7 +452,7 @@ TEST(load_live) {
         CHECK(store_load_live(f.store, "site", &cert, NULL, &version) < 0);
         CHECK(cert == NULL);
         /* A dangling link. */
-        rm_rf(f.fd, "archive/site/2");
+        (void) test_rm_rf(f.fd, "archive/site/2");
         CHECK_INT(store_load_live(f.store, "site", &cert, &key, &version), -ENOENT);
 
         material_done(&m1);

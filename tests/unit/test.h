@@ -73,3 +73,15 @@ extern int test_failures;
                 printf("%zu passed, %d failed\n", sizeof(tests) / sizeof(tests[0]) - failed, failed); \
                 return failed ? 1 : 0;                                                \
         }
+
+/* Create a fresh directory /tmp/<test program>-XXXXXX. Returns its path (free it) or NULL
+ * with errno set. */
+char *test_tmpdir(void);
+
+/* Remove dir_fd/path (AT_FDCWD allowed) and everything below it, without following
+ * symlinks. Returns 0, or the negative errno of the first entry that could not be
+ * removed (the rest are still tried). */
+int test_rm_rf(int dir_fd, const char *path);
+
+/* For _cleanup_(): remove the tree *path names, if any, and free the name. */
+void test_tmpdir_freep(char **path);
