@@ -12,8 +12,8 @@
 #define SEC_PER_HOUR INT64_C(3600)
 #define SEC_PER_DAY  INT64_C(86400)
 
-/* The amount of d (seconds, >= 0) in its unit: "45 days", "3 h", "12 min", or "" under a
- * minute. */
+/* The amount of d (seconds, >= 0) in its unit: "45 days", "3 h", "12 min", "54 s", or ""
+ * for no time at all. */
 static void format_amount(int64_t d, char buf[static FORMAT_TIME_MAX]) {
         if (d >= 2 * SEC_PER_DAY)
                 snprintf(buf, FORMAT_TIME_MAX, "%" PRId64 " days", d / SEC_PER_DAY);
@@ -21,6 +21,8 @@ static void format_amount(int64_t d, char buf[static FORMAT_TIME_MAX]) {
                 snprintf(buf, FORMAT_TIME_MAX, "%" PRId64 " h", d / SEC_PER_HOUR);
         else if (d >= SEC_PER_MIN)
                 snprintf(buf, FORMAT_TIME_MAX, "%" PRId64 " min", d / SEC_PER_MIN);
+        else if (d > 0)
+                snprintf(buf, FORMAT_TIME_MAX, "%" PRId64 " s", d);
         else
                 buf[0] = '\0';
 }
