@@ -20,7 +20,7 @@
 #include "strv.h"
 #include "varlink.h"
 
-#define CONTROL_MAX_CONNECTIONS 64
+#define CONTROL_MAX_CONNECTIONS 64   /* of users other than root */
 #define CONTROL_MAX_PER_UID 16
 #define CONTROL_IDLE_USEC (60 * USEC_PER_SEC)
 #define CONTROL_MAX_OUTPUT (8 * 1024 * 1024)
@@ -38,6 +38,7 @@ struct Conn {
         uid_t uid;
         bool privileged;   /* root */
         bool reader_ok;    /* root or control_group: read-only methods */
+        bool discard;      /* running a oneway call: its replies are dropped */
 
         char *out;
         size_t out_len, out_off;
@@ -97,9 +98,15 @@ static void conn_update_events(Conn *c) {
 /* Queue a complete message (with its NUL) and try to send at once. Returns -ENOBUFS when
  * the client does not read and its queue is full: the caller drops it. */
 static int conn_send(Conn *c, const char *msg, size_t len) {
-        if (c->out_off > 0 && c->out_off == c->out_len)
-                c->out_len = c->out_off = 0;
-        if (c->out_len - c->out_off + len > CONTROL_MAX_OUTPUT)
+        if (c->discard)
+                return 0;
+        /* Drop what was sent already, so the queue holds only unsent bytes. */
+        if (c->out_off > 0) {
+                memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+                c->out_len -= c->out_off;
+                c->out_off = 0;
+        }
+        if (c->out_len + len > CONTROL_MAX_OUTPUT)
                 return -ENOBUFS;
         char *n = realloc(c->out, c->out_len + len);
         if (!n)
@@ -452,7 +459,11 @@ static int conn_dispatch(Conn *c, const VarlinkCall *call) {
                         return 0;
                 if (startswith(call->method, "io.renewd.") || startswith(call->method, "org.varlink.service."))
                         return send_error_string(c, VARLINK_ERROR_METHOD_NOT_FOUND, "method", call->method);
-                return send_error_string(c, VARLINK_ERROR_INTERFACE_NOT_FOUND, "interface", call->method);
+                /* The interface is the name up to the method's last dot. */
+                _cleanup_free_ char *interface = strndup(call->method, strrchr(call->method, '.') - call->method);
+                if (!interface)
+                        return -ENOMEM;
+                return send_error_string(c, VARLINK_ERROR_INTERFACE_NOT_FOUND, "interface", interface);
         }
         if (call->upgrade)
                 return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", "upgrade");
@@ -468,9 +479,9 @@ static int conn_dispatch(Conn *c, const VarlinkCall *call) {
         }
         if (call->oneway) {
                 /* Run it, drop the reply. */
-                size_t before = c->out_len;
+                c->discard = true;
                 k = method->call(c, call->parameters);
-                c->out_len = before;
+                c->discard = false;
                 return k;
         }
         return method->call(c, call->parameters);
@@ -574,6 +585,24 @@ static bool peer_in_group(int fd, gid_t primary, gid_t want) {
         return false;
 }
 
+/* control_group as a gid: a group name, or a number. */
+static int control_group_gid(const char *name, gid_t *ret) {
+        struct group grp, *res = NULL;
+        char buf[4096], *end;
+        unsigned long v;
+
+        errno = 0;
+        v = strtoul(name, &end, 10);
+        if (*name && !*end && errno == 0 && v < (gid_t) -1) {
+                *ret = (gid_t) v;
+                return 0;
+        }
+        if (getgrnam_r(name, &grp, buf, sizeof buf, &res) != 0 || !res)
+                return -ESRCH;
+        *ret = grp.gr_gid;
+        return 0;
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         ControlServer *srv = userdata;
         Manager *m = srv->manager;
@@ -588,7 +617,9 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 return 0;
         if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
                 return 0;
-        if (srv->n_conns >= CONTROL_MAX_CONNECTIONS || conns_of_uid(srv, cred.uid) >= CONTROL_MAX_PER_UID) {
+        /* root keeps its own slots: other users filling the total cannot lock it out. */
+        if ((cred.uid != 0 && srv->n_conns - conns_of_uid(srv, 0) >= CONTROL_MAX_CONNECTIONS) ||
+            conns_of_uid(srv, cred.uid) >= CONTROL_MAX_PER_UID) {
                 log_debug("Refusing a control connection from uid %u: too many connections.", (unsigned) cred.uid);
                 return 0; /* closes cfd */
         }
@@ -601,10 +632,9 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         c->privileged = cred.uid == 0;
         c->reader_ok = c->privileged;
         if (!c->reader_ok && m->config->control_group) {
-                struct group grp, *res = NULL;
-                char buf[4096];
-                if (getgrnam_r(m->config->control_group, &grp, buf, sizeof buf, &res) == 0 && res)
-                        c->reader_ok = peer_in_group(cfd, cred.gid, grp.gr_gid);
+                gid_t gid;
+                if (control_group_gid(m->config->control_group, &gid) >= 0)
+                        c->reader_ok = peer_in_group(cfd, cred.gid, gid);
         }
         c->fd = TAKE_FD(cfd);
         c->next = srv->conns;
