@@ -148,3 +148,52 @@ int cmd_reload(const Args *a) {
         printf("Configuration reloaded.\n");
         return EXIT_OK;
 }
+
+int cmd_add(const Args *a) {
+        _cleanup_(varlink_reply_done) VarlinkReply reply = {};
+        _cleanup_json_ cJSON *p = cJSON_CreateObject();
+        const char *file = NULL;
+        cJSON *d;
+        int r;
+
+        if (!p || !cJSON_AddStringToObject(p, "name", a->args[0]) || !(d = cJSON_AddArrayToObject(p, "domains")))
+                return ctl_oom();
+        for (char **i = a->args + 1; *i; i++) {
+                cJSON *s = cJSON_CreateString(*i);
+                if (!s || !cJSON_AddItemToArray(d, s)) {
+                        cJSON_Delete(s);
+                        return ctl_oom();
+                }
+        }
+        if ((a->webroot && !cJSON_AddStringToObject(p, "webroot", a->webroot)) ||
+            (a->ca && !cJSON_AddStringToObject(p, "ca", a->ca)) ||
+            (a->key_type && !cJSON_AddStringToObject(p, "key_type", a->key_type)) ||
+            (a->challenge && !cJSON_AddStringToObject(p, "challenge", a->challenge)))
+                return ctl_oom();
+
+        r = ctl_call_simple(a, "io.renewd.Add", p, &reply);
+        if (r > 0)
+                return r;
+        if (a->json)
+                return ctl_print_json(reply.parameters, false);
+        (void) json_get_string(reply.parameters, "file", &file);
+        printf("Added %s (%s); renewd issues it now: renewctl show %s\n", a->args[0], file ? file : "drop-in",
+               a->args[0]);
+        return EXIT_OK;
+}
+
+int cmd_remove(const Args *a) {
+        _cleanup_(varlink_reply_done) VarlinkReply reply = {};
+        _cleanup_json_ cJSON *p = cJSON_CreateObject();
+        int r;
+
+        if (!p || !cJSON_AddStringToObject(p, "name", a->args[0]))
+                return ctl_oom();
+        r = ctl_call_simple(a, "io.renewd.Remove", p, &reply);
+        if (r > 0)
+                return r;
+        if (a->json)
+                return ctl_print_json(reply.parameters, false);
+        printf("Removed %s; its certificate files are kept.\n", a->args[0]);
+        return EXIT_OK;
+}

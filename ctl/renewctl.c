@@ -31,8 +31,8 @@ static const Command commands[] = {
         { "show", cmd_show, 1, 1, true },
         { "renew", cmd_renew, 0, SIZE_MAX, false },
         { "reload", cmd_reload, 0, 0, false },
-        { "add", NULL, 0, SIZE_MAX, false },
-        { "remove", NULL, 0, SIZE_MAX, false },
+        { "add", cmd_add, 2, SIZE_MAX, false },
+        { "remove", cmd_remove, 1, 1, false },
         { "revoke", NULL, 0, SIZE_MAX, false },
         { "events", NULL, 0, SIZE_MAX, true },
 };
@@ -58,8 +58,12 @@ static void help(void) {
                "      --force              renew even if not due\n"
                "      --no-wait            only ask for the renewal and exit\n"
                "  reload                   make renewd re-read its configuration\n"
-               "  add, remove, revoke, events\n"
-               "                           not supported by this version of renewd yet\n\n"
+               "  add NAME DOMAIN...       manage a new certificate (written as certs_dir/NAME.conf)\n"
+               "      --webroot DIR        http-01 through this web root\n"
+               "      --ca NAME, --key-type TYPE, --challenge TYPE\n"
+               "                           instead of the [defaults]\n"
+               "  remove NAME              stop managing a certificate added with add (its files stay)\n"
+               "  revoke, events           not supported by this version of renewd yet\n\n"
                "Options:\n"
                "      --socket PATH        the control socket (default %s;\n"
                "                           @NAME for an abstract socket)\n"
@@ -89,6 +93,10 @@ enum {
         ARG_ALL,
         ARG_FORCE,
         ARG_NO_WAIT,
+        ARG_WEBROOT,
+        ARG_CA,
+        ARG_KEY_TYPE,
+        ARG_CHALLENGE,
 };
 
 static int parse_timeout(const char *s, uint64_t *ret) {
@@ -118,10 +126,14 @@ static int parse_args(int argc, char **argv, Args *a) {
                 { "all", no_argument, NULL, ARG_ALL },
                 { "force", no_argument, NULL, ARG_FORCE },
                 { "no-wait", no_argument, NULL, ARG_NO_WAIT },
+                { "webroot", required_argument, NULL, ARG_WEBROOT },
+                { "ca", required_argument, NULL, ARG_CA },
+                { "key-type", required_argument, NULL, ARG_KEY_TYPE },
+                { "challenge", required_argument, NULL, ARG_CHALLENGE },
                 {},
         };
         char bad[256] = "";
-        const char *renew_only = NULL;
+        const char *renew_only = NULL, *add_only = NULL;
         const Command *cmd;
         size_t n;
         int c;
@@ -161,6 +173,22 @@ static int parse_args(int argc, char **argv, Args *a) {
                         a->no_wait = true;
                         renew_only = "--no-wait";
                         break;
+                case ARG_WEBROOT:
+                        a->webroot = optarg;
+                        add_only = "--webroot";
+                        break;
+                case ARG_CA:
+                        a->ca = optarg;
+                        add_only = "--ca";
+                        break;
+                case ARG_KEY_TYPE:
+                        a->key_type = optarg;
+                        add_only = "--key-type";
+                        break;
+                case ARG_CHALLENGE:
+                        a->challenge = optarg;
+                        add_only = "--challenge";
+                        break;
                 case ':':
                         snprintf(bad, sizeof(bad), "option '%s' needs an argument", argv[optind - 1]);
                         break;
@@ -197,10 +225,15 @@ static int parse_args(int argc, char **argv, Args *a) {
                 fprintf(stderr, "renewctl: %s applies only to renew\n", renew_only);
                 return -EXIT_USAGE;
         }
+        if (add_only && !streq(cmd->name, "add")) {
+                fprintf(stderr, "renewctl: %s applies only to add\n", add_only);
+                return -EXIT_USAGE;
+        }
 
         n = strv_length(a->args);
         if (n < cmd->min_args) {
-                fprintf(stderr, "renewctl: %s: missing certificate name\n", cmd->name);
+                fprintf(stderr, "renewctl: %s: missing %s\n", cmd->name,
+                        n == 0 ? "certificate name" : "domain names");
                 return -EXIT_USAGE;
         }
         if (n > cmd->max_args) {
@@ -308,6 +341,22 @@ static int report_daemon_error(const Args *a, const VarlinkReply *reply) {
                 fprintf(stderr, "renewctl: reload failed: %s\n"
                                 "renewctl: renewd goes on with the configuration it had\n",
                         s ? clean(&c1, s) : "(no reason given)");
+                return EXIT_ATTENTION;
+        }
+        if (streq(e, "io.renewd.CertificateExists")) {
+                (void) json_get_string(reply->parameters, "name", &s);
+                fprintf(stderr, "renewctl: a certificate named %s exists already\n", clean(&c1, s ? s : a->args[0]));
+                return EXIT_ATTENTION;
+        }
+        if (streq(e, "io.renewd.AddFailed") || streq(e, "io.renewd.RemoveFailed")) {
+                (void) json_get_string(reply->parameters, "message", &s);
+                fprintf(stderr, "renewctl: %s failed: %s\n", a->command, s ? clean(&c1, s) : "(no reason given)");
+                return EXIT_ATTENTION;
+        }
+        if (streq(e, "io.renewd.NotAddedByRenewd")) {
+                (void) json_get_string(reply->parameters, "file", &s);
+                fprintf(stderr, "renewctl: %s is defined in %s, which renewctl add did not write: remove it there\n",
+                        a->args[0], s ? clean(&c1, s) : "a file of the configuration");
                 return EXIT_ATTENTION;
         }
         if (streq(e, "io.renewd.RenewalFailed")) {

@@ -34,6 +34,7 @@ typedef struct Args {
         const char *command;
         char **args;            /* the command's arguments, borrowed from argv, NULL-terminated */
         bool all, force, no_wait;
+        const char *webroot, *ca, *key_type, *challenge;   /* add */
 } Args;
 
 /* Set by the SIGINT/SIGTERM handler. */
@@ -72,3 +73,5 @@ int cmd_list(const Args *a);
 int cmd_show(const Args *a);
 int cmd_renew(const Args *a);
 int cmd_reload(const Args *a);
+int cmd_add(const Args *a);
+int cmd_remove(const Args *a);

@@ -11,12 +11,15 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "config.h"
 #include "control.h"
+#include "fileio.h"
 #include "io.renewd.varlink.h"
 #include "json.h"
 #include "log.h"
 #include "manager.h"
 #include "renewd-config.h"
+#include "store.h"
 #include "strv.h"
 #include "varlink.h"
 
@@ -297,6 +300,137 @@ static int method_reload(Conn *c, const cJSON *params) {
         return send_reply(c, NULL, false);
 }
 
+#define DROPIN_MARKER "# Written by renewd (renewctl add). renewctl remove deletes it.\n"
+
+typedef struct AddParams {
+        const char *name;
+        char **domains;
+        const char *ca;
+        const char *key_type;
+        const char *challenge;
+        const char *webroot;
+} AddParams;
+
+/* A value that can stand in a drop-in as "value": no control characters, no quote. */
+static bool dropin_value_ok(const char *v) {
+        if (isempty(v) || strlen(v) > 1024)
+                return false;
+        for (const char *p = v; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f || *p == '"')
+                        return false;
+        return true;
+}
+
+/* Add: write certs_dir/NAME.conf (never over an existing file) and reload; a drop-in the
+ * configuration refuses is removed again and the reason returned. */
+static int method_add(Conn *c, const cJSON *params) {
+        static const VarlinkField fields[] = {
+                { "name", VARLINK_FIELD_STRING, true, offsetof(AddParams, name) },
+                { "domains", VARLINK_FIELD_STRV, true, offsetof(AddParams, domains) },
+                { "ca", VARLINK_FIELD_STRING, false, offsetof(AddParams, ca) },
+                { "key_type", VARLINK_FIELD_STRING, false, offsetof(AddParams, key_type) },
+                { "challenge", VARLINK_FIELD_STRING, false, offsetof(AddParams, challenge) },
+                { "webroot", VARLINK_FIELD_STRING, false, offsetof(AddParams, webroot) },
+        };
+        Manager *m = c->server->manager;
+        AddParams p = {};
+        const char *bad = NULL;
+        _cleanup_strv_free_ char **domains = NULL;
+        _cleanup_free_ char *text = NULL, *file = NULL, *error = NULL, *list = NULL;
+        _cleanup_close_ int dir = -EBADF;
+        int k;
+
+        if (varlink_dispatch(params, fields, ELEMENTSOF(fields), &p, &bad) < 0)
+                return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", strna(bad));
+        domains = TAKE_PTR(p.domains);
+        if (!store_name_is_valid(p.name))
+                return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", "name");
+        if (strv_isempty(domains))
+                return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", "domains");
+        for (char **i = domains; *i; i++) {
+                _cleanup_free_ char *norm = NULL;
+                if (config_identifier_normalize(*i, &norm) < 0)
+                        return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", "domains");
+        }
+        if ((p.ca && !dropin_value_ok(p.ca)) || (p.key_type && !dropin_value_ok(p.key_type)) ||
+            (p.challenge && !dropin_value_ok(p.challenge)) || (p.webroot && !dropin_value_ok(p.webroot)))
+                return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", "value");
+        if (manager_find_cert(m, p.name) || (m->pending_config && config_find_cert(m->pending_config, p.name)))
+                return send_error_string(c, "io.renewd.CertificateExists", "name", p.name);
+
+        list = strv_join(domains, " ");
+        if (!list || asprintf(&text, DROPIN_MARKER "[certificate %s]\ndomains = %s\n%s%s%s%s%s%s%s%s%s%s%s%s", p.name,
+                              list, p.ca ? "ca = \"" : "", strempty(p.ca), p.ca ? "\"\n" : "",
+                              p.key_type ? "key_type = \"" : "", strempty(p.key_type), p.key_type ? "\"\n" : "",
+                              p.challenge ? "challenge = \"" : "", strempty(p.challenge), p.challenge ? "\"\n" : "",
+                              p.webroot ? "webroot = \"" : "", strempty(p.webroot), p.webroot ? "\"\n" : "") < 0 ||
+            asprintf(&file, "%s.conf", p.name) < 0)
+                return -ENOMEM;
+
+        (void) mkdir(m->config->certs_dir, 0755);
+        dir = open(m->config->certs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return send_error_string(c, "io.renewd.AddFailed", "message", strerror(errno));
+        k = write_file_atomic_new(dir, file, text, strlen(text), 0644, (gid_t) -1);
+        if (k == -EEXIST)
+                return send_error_string(c, "io.renewd.CertificateExists", "name", p.name);
+        if (k < 0)
+                return send_error_string(c, "io.renewd.AddFailed", "message", strerror(-k));
+
+        k = manager_reload(m, &error);
+        if (k < 0) {
+                (void) unlinkat(dir, file, 0);
+                (void) fsync(dir);
+                return send_error_string(c, "io.renewd.AddFailed", "message", error ? error : strerror(-k));
+        }
+        log_cert_errno(LOG_INFO, 0, p.name, list, "Added by renewctl (%s/%s).", m->config->certs_dir, file);
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddStringToObject(o, "file", file))
+                return -ENOMEM;
+        return send_reply(c, o, false);
+}
+
+typedef struct RemoveParams {
+        const char *name;
+} RemoveParams;
+
+/* Remove: delete the drop-in renewd wrote for NAME and reload; the certificate's files
+ * stay. A certificate defined anywhere else is the administrator's to remove. */
+static int method_remove(Conn *c, const cJSON *params) {
+        static const VarlinkField fields[] = {
+                { "name", VARLINK_FIELD_STRING, true, offsetof(RemoveParams, name) },
+        };
+        Manager *m = c->server->manager;
+        RemoveParams p = {};
+        const char *bad = NULL;
+        _cleanup_free_ char *text = NULL, *error = NULL, *path = NULL;
+        size_t len;
+        ManagedCert *mc;
+        int k;
+
+        if (varlink_dispatch(params, fields, ELEMENTSOF(fields), &p, &bad) < 0)
+                return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", strna(bad));
+        mc = manager_find_cert(m, p.name);
+        if (!mc)
+                return send_error_string(c, "io.renewd.NoSuchCertificate", "name", p.name);
+        path = strdup(mc->config->file);
+        if (!path)
+                return -ENOMEM;
+        k = read_file_at(AT_FDCWD, path, 64 * 1024, &text, &len);
+        if (k < 0 || !startswith(text, DROPIN_MARKER))
+                return send_error_string(c, "io.renewd.NotAddedByRenewd", "file", path);
+        if (unlink(path) < 0)
+                return send_error_string(c, "io.renewd.RemoveFailed", "message", strerror(errno));
+        k = manager_reload(m, &error);
+        if (k < 0) {
+                /* Put it back: the configuration without it does not load. */
+                (void) write_file_atomic_new(AT_FDCWD, path, text, len, 0644, (gid_t) -1);
+                return send_error_string(c, "io.renewd.RemoveFailed", "message", error ? error : strerror(-k));
+        }
+        log_info("%s: removed by renewctl (%s); its certificate files are kept.", p.name, path);
+        return send_reply(c, NULL, false);
+}
+
 typedef struct RenewParams {
         char **names;
         bool all;
@@ -441,6 +575,8 @@ static const Method methods[] = {
         { "io.renewd.List", true, method_list },
         { "io.renewd.Show", true, method_show },
         { "io.renewd.Reload", false, method_reload },
+        { "io.renewd.Add", false, method_add },
+        { "io.renewd.Remove", false, method_remove },
         { "org.varlink.service.GetInfo", true, method_get_info },
         { "org.varlink.service.GetInterfaceDescription", true, method_get_interface_description },
 };

@@ -169,7 +169,8 @@ static int create_named_temp(int parent_fd, const char *base, mode_t mode, char 
         return -EEXIST;
 }
 
-int write_file_atomic(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid) {
+static int write_file_atomic_impl(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid,
+                                  bool noreplace) {
         _cleanup_close_ int parent_fd = -EBADF, fd = -EBADF;
         char tmp[NAME_MAX + 1] = "";
         const char *base = NULL;
@@ -219,7 +220,8 @@ int write_file_atomic(int dir_fd, const char *name, const void *data, size_t len
                 }
         }
 
-        if (renameat(parent_fd, tmp, parent_fd, base) < 0) {
+        if (noreplace ? renameat2(parent_fd, tmp, parent_fd, base, RENAME_NOREPLACE) < 0
+                      : renameat(parent_fd, tmp, parent_fd, base) < 0) {
                 r = negative_errno();
                 goto fail;
         }
@@ -234,6 +236,14 @@ fail:
         if (tmp[0])
                 (void) unlinkat(parent_fd, tmp, 0);
         return r;
+}
+
+int write_file_atomic(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid) {
+        return write_file_atomic_impl(dir_fd, name, data, len, mode, gid, false);
+}
+
+int write_file_atomic_new(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid) {
+        return write_file_atomic_impl(dir_fd, name, data, len, mode, gid, true);
 }
 
 int write_file_new(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid) {

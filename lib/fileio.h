@@ -12,6 +12,10 @@
  * leave it) is applied before any byte is written. Returns 0 or a negative errno. */
 int write_file_atomic(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid);
 
+/* As write_file_atomic(), but never replaces an existing dir_fd/name: -EEXIST then (the
+ * check and the rename are one atomic step). */
+int write_file_atomic_new(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid);
+
 /* Create dir_fd/name (which must not exist) with exactly mode and gid (-1 to leave it)
  * set before any byte is written, write len bytes and fsync it. The directory is not
  * fsynced: this is for files inside a new private directory that is itself moved into

@@ -127,6 +127,22 @@ TEST(write_content_and_overwrite) {
         remove_tmpdir(path, dfd);
 }
 
+TEST(write_new_never_replaces) {
+        char path[64];
+        int dfd = make_tmpdir(path);
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+
+        REQUIRE(dfd >= 0);
+        CHECK_INT(write_file_atomic_new(dfd, "f.conf", "first\n", 6, 0644, (gid_t) -1), 0);
+        CHECK_INT(write_file_atomic_new(dfd, "f.conf", "second\n", 7, 0644, (gid_t) -1), -EEXIST);
+        CHECK_INT(read_file_at(dfd, "f.conf", 1024, &buf, &len), 0);
+        CHECK_STR(buf, "first\n");
+        /* The refused attempt left no temporary file behind. */
+        CHECK_INT(count_entries(dfd, "."), 1);
+        remove_tmpdir(path, dfd);
+}
+
 TEST(write_paths) {
         char path[64], abs[128];
         int dfd = make_tmpdir(path);
@@ -325,5 +341,5 @@ TEST(fsync_dir) {
         remove_tmpdir(path, dfd);
 }
 
-TEST_MAIN(T(write_exact_mode), T(write_content_and_overwrite), T(write_paths), T(write_group),
+TEST_MAIN(T(write_exact_mode), T(write_content_and_overwrite), T(write_new_never_replaces), T(write_paths), T(write_group),
           T(write_failure_cleans_up), T(read_limits_and_types), T(mkdir_p), T(fsync_dir))
