@@ -197,3 +197,37 @@ int cmd_remove(const Args *a) {
         printf("Removed %s; its certificate files are kept.\n", a->args[0]);
         return EXIT_OK;
 }
+
+int cmd_events(const Args *a) {
+        _cleanup_(client_freep) Client *c = NULL;
+        int r;
+
+        r = ctl_call(a, "io.renewd.Subscribe", NULL, true, false, &c);
+        if (r > 0)
+                return r;
+        if (!a->json)
+                fprintf(stderr, "Following renewal events; Ctrl-C to stop.\n");
+
+        for (;;) {
+                _cleanup_(varlink_reply_done) VarlinkReply reply = {};
+                const char *name = NULL, *event = NULL, *detail = NULL;
+
+                /* Events come when renewals happen, maybe days apart: no real deadline. */
+                r = ctl_read_reply(a, c, client_now() + (uint64_t) 100 * 365 * 24 * 3600 * USEC_PER_SEC, &reply);
+                if (r > 0)
+                        return r;
+                if (json_get_string(reply.parameters, "event", &event) < 0)
+                        return ctl_unexpected_reply(a, "an event without \"event\"");
+                (void) json_get_string(reply.parameters, "name", &name);
+                (void) json_get_string(reply.parameters, "detail", &detail);
+                if (a->json) {
+                        r = ctl_print_json(reply.parameters, true);
+                        if (r > 0)
+                                return r;
+                } else
+                        print_event(name, event, detail);
+                fflush(stdout);
+                if (!reply.continues)
+                        return EXIT_OK;
+        }
+}

@@ -34,7 +34,7 @@ static const Command commands[] = {
         { "add", cmd_add, 2, SIZE_MAX, false },
         { "remove", cmd_remove, 1, 1, false },
         { "revoke", NULL, 0, SIZE_MAX, false },
-        { "events", NULL, 0, SIZE_MAX, true },
+        { "events", cmd_events, 0, 0, true },
 };
 
 static const Command *command_find(const char *name) {
@@ -63,7 +63,8 @@ static void help(void) {
                "      --ca NAME, --key-type TYPE, --challenge TYPE\n"
                "                           instead of the [defaults]\n"
                "  remove NAME              stop managing a certificate added with add (its files stay)\n"
-               "  revoke, events           not supported by this version of renewd yet\n\n"
+               "  events                   follow every renewal event as it happens (Ctrl-C stops)\n"
+               "  revoke                   not supported by this version of renewd yet\n\n"
                "Options:\n"
                "      --socket PATH        the control socket (default %s;\n"
                "                           @NAME for an abstract socket)\n"

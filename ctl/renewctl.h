@@ -75,3 +75,4 @@ int cmd_renew(const Args *a);
 int cmd_reload(const Args *a);
 int cmd_add(const Args *a);
 int cmd_remove(const Args *a);
+int cmd_events(const Args *a);

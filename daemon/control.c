@@ -42,6 +42,7 @@ struct Conn {
         bool privileged;   /* root */
         bool reader_ok;    /* root or control_group: read-only methods */
         bool discard;      /* running a oneway call: its replies are dropped */
+        bool subscribed;   /* a Subscribe call: every renewal event follows, until it hangs up */
 
         char *out;
         size_t out_len, out_off;
@@ -584,12 +585,24 @@ static const Method methods[] = {
 /* Handle one call. Returns < 0 when the connection must go. */
 static int conn_dispatch(Conn *c, const VarlinkCall *call) {
         bool renew = streq(call->method, "io.renewd.Renew");
+        bool subscribe = streq(call->method, "io.renewd.Subscribe");
         const Method *method = NULL;
         int k;
 
         for (size_t i = 0; i < ELEMENTSOF(methods); i++)
                 if (streq(call->method, methods[i].name))
                         method = &methods[i];
+        if (subscribe) {
+                if (!c->reader_ok)
+                        return call->oneway ? 0 : send_error_string(c, "io.renewd.PermissionDenied", "method", call->method);
+                if (!call->more)
+                        return call->oneway ? 0 : send_error(c, VARLINK_ERROR_EXPECTED_MORE, NULL);
+                if (cJSON_GetArraySize(call->parameters) > 0)
+                        return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter",
+                                                 call->parameters->child->string);
+                c->subscribed = true;
+                return 0;
+        }
         if (!method && !renew) {
                 if (call->oneway)
                         return 0;
@@ -625,7 +638,7 @@ static int conn_dispatch(Conn *c, const VarlinkCall *call) {
 
 /* Process buffered calls until one needs to wait (a Renew in progress) or none is left. */
 static void conn_process(Conn *c) {
-        while (!c->renew_active) {
+        while (!c->renew_active && !c->subscribed) {
                 _cleanup_json_ cJSON *msg = NULL;
                 VarlinkCall call = {};
                 int k;
@@ -656,10 +669,14 @@ static void conn_process(Conn *c) {
         }
 }
 
+static void conn_touch(Conn *c);
+
 static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
         Conn *c = userdata;
-        if (c->renew_active)
-                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT), 0;
+        if (c->renew_active || c->subscribed) {
+                conn_touch(c);
+                return 0;
+        }
         log_debug("Dropping idle control client (uid %u).", (unsigned) c->uid);
         conn_free(c);
         return 0;
@@ -878,6 +895,13 @@ void control_renewal_event(ControlServer *s, const char *name, const char *event
                 return;
         for (Conn *c = s->conns; c; c = next) {
                 next = c->next;
+                if (c->subscribed) {
+                        _cleanup_json_ cJSON *e = cJSON_CreateObject();
+                        if (!e || !cJSON_AddStringToObject(e, "name", name) || !cJSON_AddStringToObject(e, "event", event) ||
+                            (detail && !cJSON_AddStringToObject(e, "detail", detail)) || send_reply(c, e, true) < 0)
+                                conn_free(c);
+                        continue;
+                }
                 if (!c->renew_active || !strv_contains(c->renew_names, name))
                         continue;
                 if (c->renew_more) {

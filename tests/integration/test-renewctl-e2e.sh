@@ -63,13 +63,25 @@ check "the daemon answers again" wait_for 10 answering
 check "web1 is still managed after the restart" bash -c '[[ " $1 " == *" web1 "* ]]' _ "$(listed)"
 check "and not issued again" test "$(readlink "$state/live/web1")" = ../archive/web1/1
 
-echo "== renew --force"
+echo "== renew --force, followed by renewctl events"
 old="$(serial_of web1)"
+ctl events >"$H_DIR/events.out" 2>"$H_DIR/events.err" &
+events_pid=$!
+_h_register "$events_pid" renewctl-events
+# It says so once its Subscribe call is on the socket; every event after "queued" comes
+# from the loop later, so none of those can be missed.
+subscribed() { grep -q 'Following renewal events' "$H_DIR/events.err"; }
+check "renewctl events is following" wait_for 5 subscribed
 ctl_rc renew renew web1 --force
 check "renewctl renew --force: exit 0" test "$CTL_RC" = 0
 check "renew showed the progress" grep -q 'web1: installed' "$H_DIR/renew.out"
 check "a new serial" test "$(serial_of web1)" != "$old"
 check "version 2 is live" test "$(readlink "$state/live/web1")" = ../archive/web1/2
+events_seen() { grep -q '^web1: installed' "$H_DIR/events.out"; }
+check "renewctl events saw web1 installed" wait_for 5 events_seen
+check "  and the steps before" grep -q '^web1: order-created' "$H_DIR/events.out"
+kill -TERM "$events_pid" 2>/dev/null || true
+wait "$events_pid" 2>/dev/null || true
 
 echo "== add refuses"
 ctl_rc add-again add web1 other.test --webroot "$H_WEBROOT"

@@ -125,9 +125,8 @@ usage force-list "--force applies only to renew" list --force
 usage timeout "invalid --timeout 'soon'" --timeout soon status
 usage timeout-zero "invalid --timeout '0'" --timeout 0 status
 usage socket-arg "option '--socket' needs an argument" status --socket
-for c in revoke events; do
-	usage "later-$c" "renewctl: $c: not supported by this version of renewd yet" "$c" x
-done
+usage later-revoke "renewctl: revoke: not supported by this version of renewd yet" revoke x
+usage events-arg "events: unexpected argument 'x'" events x
 usage add-no-domains "add: missing domain names" add x
 usage add-nothing "add: missing certificate name" add
 usage remove-nothing "remove: missing certificate name" remove
