@@ -231,3 +231,21 @@ int cmd_events(const Args *a) {
                         return EXIT_OK;
         }
 }
+
+int cmd_revoke(const Args *a) {
+        _cleanup_(varlink_reply_done) VarlinkReply reply = {};
+        _cleanup_json_ cJSON *p = cJSON_CreateObject();
+        int r;
+
+        if (!p || !cJSON_AddStringToObject(p, "name", a->args[0]) ||
+            (a->reason && !cJSON_AddStringToObject(p, "reason", a->reason)))
+                return ctl_oom();
+        r = ctl_call_simple(a, "io.renewd.Revoke", p, &reply);
+        if (r > 0)
+                return r;
+        if (a->json)
+                return ctl_print_json(reply.parameters, false);
+        printf("Revoked %s. renewd does not replace it by itself: renewctl renew --force %s\n", a->args[0],
+               a->args[0]);
+        return EXIT_OK;
+}

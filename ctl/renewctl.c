@@ -33,7 +33,7 @@ static const Command commands[] = {
         { "reload", cmd_reload, 0, 0, false },
         { "add", cmd_add, 2, SIZE_MAX, false },
         { "remove", cmd_remove, 1, 1, false },
-        { "revoke", NULL, 0, SIZE_MAX, false },
+        { "revoke", cmd_revoke, 1, 1, false },
         { "events", cmd_events, 0, 0, true },
 };
 
@@ -64,7 +64,10 @@ static void help(void) {
                "                           instead of the [defaults]\n"
                "  remove NAME              stop managing a certificate added with add (its files stay)\n"
                "  events                   follow every renewal event as it happens (Ctrl-C stops)\n"
-               "  revoke                   not supported by this version of renewd yet\n\n"
+               "  revoke NAME              revoke the certificate at the CA (renewd does not replace\n"
+               "                           it: renew --force NAME, or remove NAME)\n"
+               "      --reason R           unspecified (default), keyCompromise, affiliationChanged,\n"
+               "                           superseded, cessationOfOperation, privilegeWithdrawn\n\n"
                "Options:\n"
                "      --socket PATH        the control socket (default %s;\n"
                "                           @NAME for an abstract socket)\n"
@@ -98,6 +101,7 @@ enum {
         ARG_CA,
         ARG_KEY_TYPE,
         ARG_CHALLENGE,
+        ARG_REASON,
 };
 
 static int parse_timeout(const char *s, uint64_t *ret) {
@@ -131,10 +135,11 @@ static int parse_args(int argc, char **argv, Args *a) {
                 { "ca", required_argument, NULL, ARG_CA },
                 { "key-type", required_argument, NULL, ARG_KEY_TYPE },
                 { "challenge", required_argument, NULL, ARG_CHALLENGE },
+                { "reason", required_argument, NULL, ARG_REASON },
                 {},
         };
         char bad[256] = "";
-        const char *renew_only = NULL, *add_only = NULL;
+        const char *renew_only = NULL, *add_only = NULL, *revoke_only = NULL;
         const Command *cmd;
         size_t n;
         int c;
@@ -190,6 +195,10 @@ static int parse_args(int argc, char **argv, Args *a) {
                         a->challenge = optarg;
                         add_only = "--challenge";
                         break;
+                case ARG_REASON:
+                        a->reason = optarg;
+                        revoke_only = "--reason";
+                        break;
                 case ':':
                         snprintf(bad, sizeof(bad), "option '%s' needs an argument", argv[optind - 1]);
                         break;
@@ -224,6 +233,10 @@ static int parse_args(int argc, char **argv, Args *a) {
         }
         if (renew_only && !streq(cmd->name, "renew")) {
                 fprintf(stderr, "renewctl: %s applies only to renew\n", renew_only);
+                return -EXIT_USAGE;
+        }
+        if (revoke_only && !streq(cmd->name, "revoke")) {
+                fprintf(stderr, "renewctl: %s applies only to revoke\n", revoke_only);
                 return -EXIT_USAGE;
         }
         if (add_only && !streq(cmd->name, "add")) {
@@ -352,6 +365,11 @@ static int report_daemon_error(const Args *a, const VarlinkReply *reply) {
         if (streq(e, "io.renewd.AddFailed") || streq(e, "io.renewd.RemoveFailed")) {
                 (void) json_get_string(reply->parameters, "message", &s);
                 fprintf(stderr, "renewctl: %s failed: %s\n", a->command, s ? clean(&c1, s) : "(no reason given)");
+                return EXIT_ATTENTION;
+        }
+        if (streq(e, "io.renewd.RevokeFailed")) {
+                (void) json_get_string(reply->parameters, "message", &s);
+                fprintf(stderr, "renewctl: revoke failed: %s\n", s ? clean(&c1, s) : "(no reason given)");
                 return EXIT_ATTENTION;
         }
         if (streq(e, "io.renewd.NotAddedByRenewd")) {

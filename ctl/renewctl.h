@@ -35,6 +35,7 @@ typedef struct Args {
         char **args;            /* the command's arguments, borrowed from argv, NULL-terminated */
         bool all, force, no_wait;
         const char *webroot, *ca, *key_type, *challenge;   /* add */
+        const char *reason;                                /* revoke */
 } Args;
 
 /* Set by the SIGINT/SIGTERM handler. */
@@ -76,3 +77,4 @@ int cmd_reload(const Args *a);
 int cmd_add(const Args *a);
 int cmd_remove(const Args *a);
 int cmd_events(const Args *a);
+int cmd_revoke(const Args *a);

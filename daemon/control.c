@@ -11,6 +11,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "acme-revoke.h"
 #include "config.h"
 #include "control.h"
 #include "fileio.h"
@@ -20,6 +21,7 @@
 #include "manager.h"
 #include "renewd-config.h"
 #include "store.h"
+#include "ssl-util.h"
 #include "strv.h"
 #include "varlink.h"
 
@@ -30,6 +32,18 @@
 #define CONTROL_READ_CHUNK 16384
 
 typedef struct Conn Conn;
+typedef struct RevokeOp RevokeOp;
+
+/* A Revoke call waiting for the CA. */
+struct RevokeOp {
+        Conn *conn;
+        AcmeClient *client;
+        char *name;
+        char *payload;
+        AcmeRequest *req;
+        bool waiting_ready;
+        bool oneway;       /* the answer is dropped */
+};
 
 struct Conn {
         ControlServer *server;
@@ -43,6 +57,7 @@ struct Conn {
         bool reader_ok;    /* root or control_group: read-only methods */
         bool discard;      /* running a oneway call: its replies are dropped */
         bool subscribed;   /* a Subscribe call: every renewal event follows, until it hangs up */
+        RevokeOp *revoke;  /* a Revoke call in progress */
 
         char *out;
         size_t out_len, out_off;
@@ -65,9 +80,12 @@ struct ControlServer {
         unsigned n_conns;
 };
 
+static void revoke_op_free(RevokeOp *op);
+
 static void conn_free(Conn *c) {
         ControlServer *s = c->server;
 
+        revoke_op_free(c->revoke);
         if (c->prev)
                 c->prev->next = c->next;
         else
@@ -432,6 +450,127 @@ static int method_remove(Conn *c, const cJSON *params) {
         return send_reply(c, NULL, false);
 }
 
+static void on_revoke_ready(AcmeClient *client, int error, void *userdata);
+static void conn_process(Conn *c);
+
+static void revoke_op_free(RevokeOp *op) {
+        if (!op)
+                return;
+        if (op->waiting_ready)
+                acme_client_ready_cancel(op->client, on_revoke_ready, op);
+        acme_request_free(op->req);
+        free(op->name);
+        free(op->payload);
+        free(op);
+}
+
+/* The Revoke call has an answer: send it and go on with pipelined calls. */
+static void revoke_finish(RevokeOp *op, const char *error_text) {
+        Conn *c = op->conn;
+        int k;
+
+        c->discard = op->oneway;
+        if (error_text) {
+                log_cert_errno(LOG_WARNING, 0, op->name, NULL, "Revocation failed: %s", error_text);
+                k = send_error_string(c, "io.renewd.RevokeFailed", "message", error_text);
+        } else {
+                log_cert_errno(LOG_NOTICE, 0, op->name, NULL, "Revoked at the CA (renewctl revoke).");
+                k = send_reply(c, NULL, false);
+        }
+        c->discard = false;
+        c->revoke = NULL;
+        revoke_op_free(op);
+        if (k < 0) {
+                conn_free(c);
+                return;
+        }
+        conn_process(c);
+}
+
+static void on_revoked(AcmeRequest *req, int error, void *userdata) {
+        RevokeOp *op = userdata;
+        _cleanup_free_ char *text = NULL;
+
+        if (error < 0)
+                text = strdup(acme_request_error_text(req));
+        revoke_finish(op, error < 0 ? (text ? text : "out of memory") : NULL);
+}
+
+static void on_revoke_ready(AcmeClient *client, int error, void *userdata) {
+        RevokeOp *op = userdata;
+        const AcmeDirectory *dir;
+        int k;
+
+        op->waiting_ready = false;
+        if (error < 0) {
+                _cleanup_free_ char *text = strdup(acme_client_error_text(client));
+                revoke_finish(op, text ? text : "out of memory");
+                return;
+        }
+        dir = acme_client_directory(client);
+        if (!dir->revoke_cert) {
+                revoke_finish(op, "the CA's directory has no revokeCert");
+                return;
+        }
+        k = acme_request_post(client, dir->revoke_cert, op->payload, 0, on_revoked, op, &op->req);
+        if (k < 0)
+                revoke_finish(op, strerror(-k));
+}
+
+typedef struct RevokeParams {
+        const char *name;
+        const char *reason;
+} RevokeParams;
+
+static int method_revoke(Conn *c, const cJSON *params) {
+        static const VarlinkField fields[] = {
+                { "name", VARLINK_FIELD_STRING, true, offsetof(RevokeParams, name) },
+                { "reason", VARLINK_FIELD_STRING, false, offsetof(RevokeParams, reason) },
+        };
+        Manager *m = c->server->manager;
+        RevokeParams p = {};
+        const char *bad = NULL;
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        ManagedCert *mc;
+        ManagerCa *ca;
+        RevokeOp *op;
+        int reason = 0, k;
+
+        if (varlink_dispatch(params, fields, ELEMENTSOF(fields), &p, &bad) < 0)
+                return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", strna(bad));
+        if (p.reason && (reason = acme_revocation_reason_from_string(p.reason)) < 0)
+                return send_error_string(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", "reason");
+        mc = manager_find_cert(m, p.name);
+        if (!mc)
+                return send_error_string(c, "io.renewd.NoSuchCertificate", "name", p.name);
+        k = store_load_live(m->store, p.name, &cert, NULL, NULL);
+        if (k < 0)
+                return send_error_string(c, "io.renewd.RevokeFailed", "message",
+                                         k == -ENOENT ? "there is no certificate to revoke" : strerror(-k));
+        k = manager_get_ca(m, mc->config->ca, &ca);
+        if (k < 0)
+                return send_error_string(c, "io.renewd.RevokeFailed", "message", strerror(-k));
+
+        op = calloc(1, sizeof *op);
+        if (!op)
+                return -ENOMEM;
+        op->conn = c;
+        op->client = ca->client;
+        op->oneway = c->discard;
+        if (!(op->name = strdup(p.name)) || acme_revoke_payload(cert, reason, &op->payload) < 0) {
+                revoke_op_free(op);
+                return -ENOMEM;
+        }
+        k = acme_client_ready(ca->client, on_revoke_ready, op);
+        if (k < 0) {
+                revoke_op_free(op);
+                return send_error_string(c, "io.renewd.RevokeFailed", "message", strerror(-k));
+        }
+        op->waiting_ready = true;
+        c->revoke = op;
+        return 0;
+}
+
 typedef struct RenewParams {
         char **names;
         bool all;
@@ -578,6 +717,7 @@ static const Method methods[] = {
         { "io.renewd.Reload", false, method_reload },
         { "io.renewd.Add", false, method_add },
         { "io.renewd.Remove", false, method_remove },
+        { "io.renewd.Revoke", false, method_revoke },
         { "org.varlink.service.GetInfo", true, method_get_info },
         { "org.varlink.service.GetInterfaceDescription", true, method_get_interface_description },
 };
@@ -638,7 +778,7 @@ static int conn_dispatch(Conn *c, const VarlinkCall *call) {
 
 /* Process buffered calls until one needs to wait (a Renew in progress) or none is left. */
 static void conn_process(Conn *c) {
-        while (!c->renew_active && !c->subscribed) {
+        while (!c->renew_active && !c->subscribed && !c->revoke) {
                 _cleanup_json_ cJSON *msg = NULL;
                 VarlinkCall call = {};
                 int k;

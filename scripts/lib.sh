@@ -13,7 +13,7 @@ RENEWD_PACKAGES=(
 	meson ninja-build pkg-config gcc libc6-dev
 	libssl-dev libcurl4-openssl-dev libcjson-dev libsystemd-dev
 	pebble nginx-light openssl curl valgrind python3
-	systemd util-linux mount libseccomp2
+	systemd util-linux mount libseccomp2 scdoc
 )
 
 renewd_say() { printf '==> %s\n' "$*" >&2; }

@@ -96,6 +96,16 @@ check "  the reason names FILE:LINE" grep -q 'web3.conf:[0-9]' "$H_DIR/add-bad-c
 check "  the drop-in was removed again" test ! -e "$certs/web3.conf"
 check "  the daemon still serves" answering
 
+echo "== revoke"
+ctl_rc revoke-bad revoke web1 --reason bogus
+check "revoke with an unknown reason: exit 1" test "$CTL_RC" = 1
+ctl_rc revoke revoke web1 --reason superseded
+check "renewctl revoke web1: exit 0" test "$CTL_RC" = 0
+check "  pebble revoked it" grep -qi 'revok' "$H_PEBBLE_LOG"
+ctl_rc revoke-again revoke web1
+check "revoking it again: exit 1, the CA's alreadyRevoked named" \
+	bash -c '[[ $1 == 1 ]] && grep -q alreadyRevoked "$2"' _ "$CTL_RC" "$H_DIR/revoke-again.err"
+
 echo "== remove"
 ctl_rc remove-main remove mainfile
 check "remove of a certificate from the main file: exit 1" test "$CTL_RC" = 1

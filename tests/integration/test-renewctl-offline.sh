@@ -125,14 +125,14 @@ usage force-list "--force applies only to renew" list --force
 usage timeout "invalid --timeout 'soon'" --timeout soon status
 usage timeout-zero "invalid --timeout '0'" --timeout 0 status
 usage socket-arg "option '--socket' needs an argument" status --socket
-usage later-revoke "renewctl: revoke: not supported by this version of renewd yet" revoke x
+usage revoke-nothing "revoke: missing certificate name" revoke
+usage reason-list "--reason applies only to revoke" list --reason keyCompromise
 usage events-arg "events: unexpected argument 'x'" events x
 usage add-no-domains "add: missing domain names" add x
 usage add-nothing "add: missing certificate name" add
 usage remove-nothing "remove: missing certificate name" remove
 usage remove-two "remove: unexpected argument 'b'" remove a b
 usage webroot-list "--webroot applies only to add" list --webroot /srv
-usage later-revoke-opt "renewctl: revoke: not supported by this version of renewd yet" revoke x --reason keyCompromise
 
 echo "== no daemon"
 run missing --socket "$T_DIR/nothing-here" status
