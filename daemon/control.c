@@ -452,6 +452,7 @@ static int method_remove(Conn *c, const cJSON *params) {
 
 static void on_revoke_ready(AcmeClient *client, int error, void *userdata);
 static void conn_process(Conn *c);
+static int send_event(Conn *c, const char *name, const char *event, const char *detail);
 
 static void revoke_op_free(RevokeOp *op) {
         if (!op)
@@ -649,11 +650,7 @@ static int method_renew(Conn *c, const VarlinkCall *call) {
 
                 if (!running && !p.force && !managed_cert_urgent_reason(mc) && mc->next_renewal > time(NULL)) {
                         if (c->renew_active && c->renew_more) {
-                                _cleanup_json_ cJSON *e = cJSON_CreateObject();
-                                if (!e || !cJSON_AddStringToObject(e, "name", *i) ||
-                                    !cJSON_AddStringToObject(e, "event", "not-due"))
-                                        return -ENOMEM;
-                                k = send_reply(c, e, true);
+                                k = send_event(c, *i, "not-due", NULL);
                                 if (k < 0)
                                         return k;
                         }
@@ -1027,6 +1024,16 @@ ControlServer *control_server_free(ControlServer *s) {
         return NULL;
 }
 
+/* One progress event ({"name", "event", "detail"}) as a reply with "continues". */
+static int send_event(Conn *c, const char *name, const char *event, const char *detail) {
+        _cleanup_json_ cJSON *e = cJSON_CreateObject();
+
+        if (!e || !cJSON_AddStringToObject(e, "name", name) || !cJSON_AddStringToObject(e, "event", event) ||
+            (detail && !cJSON_AddStringToObject(e, "detail", detail)))
+                return -ENOMEM;
+        return send_reply(c, e, true);
+}
+
 void control_renewal_event(ControlServer *s, const char *name, const char *event, const char *detail) {
         bool end = streq(event, "installed") || streq(event, "failed");
         Conn *next;
@@ -1036,21 +1043,15 @@ void control_renewal_event(ControlServer *s, const char *name, const char *event
         for (Conn *c = s->conns; c; c = next) {
                 next = c->next;
                 if (c->subscribed) {
-                        _cleanup_json_ cJSON *e = cJSON_CreateObject();
-                        if (!e || !cJSON_AddStringToObject(e, "name", name) || !cJSON_AddStringToObject(e, "event", event) ||
-                            (detail && !cJSON_AddStringToObject(e, "detail", detail)) || send_reply(c, e, true) < 0)
+                        if (send_event(c, name, event, detail) < 0)
                                 conn_free(c);
                         continue;
                 }
                 if (!c->renew_active || !strv_contains(c->renew_names, name))
                         continue;
-                if (c->renew_more) {
-                        _cleanup_json_ cJSON *e = cJSON_CreateObject();
-                        if (!e || !cJSON_AddStringToObject(e, "name", name) || !cJSON_AddStringToObject(e, "event", event) ||
-                            (detail && !cJSON_AddStringToObject(e, "detail", detail)) || send_reply(c, e, true) < 0) {
-                                conn_free(c);
-                                continue;
-                        }
+                if (c->renew_more && send_event(c, name, event, detail) < 0) {
+                        conn_free(c);
+                        continue;
                 }
                 if (!end)
                         continue;
