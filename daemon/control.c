@@ -78,6 +78,9 @@ struct ControlServer {
         sd_event_source *accept_io;
         Conn *conns;
         unsigned n_conns;
+        char *group_name;       /* control_group as last resolved (it changes on reload) */
+        gid_t group_gid;
+        bool group_ok;
 };
 
 static void revoke_op_free(RevokeOp *op);
@@ -759,10 +762,8 @@ static int conn_dispatch(Conn *c, const VarlinkCall *call) {
         }
         if (renew)
                 return method_renew(c, call);
-        if (call->more && !call->oneway) {
-                /* Every method but Renew answers once; "more" is allowed and simply gets one
-                 * reply without "continues". */
-        }
+        /* Every method but Renew and Subscribe answers once: "more" is allowed and simply
+         * gets that one reply, without "continues". */
         if (call->oneway) {
                 /* Run it, drop the reply. */
                 c->discard = true;
@@ -922,9 +923,18 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         c->privileged = cred.uid == 0;
         c->reader_ok = c->privileged;
         if (!c->reader_ok && m->config->control_group) {
-                gid_t gid;
-                if (control_group_gid(m->config->control_group, &gid) >= 0)
-                        c->reader_ok = peer_in_group(cfd, cred.gid, gid);
+                /* Resolved once per configured name, not for every connection: a group
+                 * database look-up may go over the network. */
+                if (!streq_ptr(srv->group_name, m->config->control_group)) {
+                        free(srv->group_name);
+                        srv->group_name = strdup(m->config->control_group);
+                        srv->group_ok = control_group_gid(m->config->control_group, &srv->group_gid) >= 0;
+                        if (!srv->group_ok)
+                                log_warning("control_group %s does not exist; only root may use the control socket.",
+                                            m->config->control_group);
+                }
+                if (srv->group_ok)
+                        c->reader_ok = peer_in_group(cfd, cred.gid, srv->group_gid);
         }
         c->fd = TAKE_FD(cfd);
         c->next = srv->conns;
@@ -1020,6 +1030,7 @@ ControlServer *control_server_free(ControlServer *s) {
         if (s->bound && s->path)
                 (void) unlink(s->path);
         free(s->path);
+        free(s->group_name);
         free(s);
         return NULL;
 }

@@ -189,6 +189,23 @@ harness_stop_daemon() {
 # harness_daemon_alive — true while $daemon_pid is set and runs.
 harness_daemon_alive() { [[ -n "$daemon_pid" ]] && kill -0 "$daemon_pid" 2>/dev/null; }
 
+# harness_wait_until SECONDS COMMAND... — run COMMAND every 0.1 s until it succeeds (0)
+# or SECONDS pass (1). While a daemon of harness_start_daemon() is meant to run, its death
+# ends the wait early, after one last try.
+harness_wait_until() {
+	local n=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" 2>/dev/null && return 0
+		if [[ -n "${daemon_pid:-}" ]] && ! harness_daemon_alive; then
+			"$@" 2>/dev/null
+			return
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
 _h_pid_of() {
 	local i
 	for ((i = ${#H_PIDS[@]} - 1; i >= 0; i--)); do

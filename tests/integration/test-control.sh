@@ -110,16 +110,6 @@ write_config() {
 
 daemon_alive() { kill -0 "$daemon_pid" 2>/dev/null; }
 issued() { [[ -L "$state/live/$1" && -s "$state/live/$1/cert.pem" ]]; }
-wait_until() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		daemon_alive || return 1
-		sleep 0.1
-	done
-	return 1
-}
 answers() { python3 "$client" -s "$sock" expect io.renewd.Status --has version --timeout 2 >/dev/null 2>&1; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$daemon_pid/status"; }
 cpu_secs() { awk -v t="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); split($0, f, " "); printf "%.2f", (f[12] + f[13]) / t }' "/proc/$daemon_pid/stat"; }
@@ -130,11 +120,11 @@ write_config
 daemon_pid=$!
 _h_register "$daemon_pid" renewd
 h_log "renewd daemon pid $daemon_pid"
-check "the control socket answers within 10 s" wait_until 10 answers
+check "the control socket answers within 10 s" harness_wait_until 10 answers
 answers || { echo "FAIL - no control socket; cannot continue"; exit 1; }
 check "the socket is mode 0666 and its directory searchable by others" \
 	bash -c '[[ "$(stat -c %a "$1")" == 666 && "$(stat -c %a "$(dirname "$1")")" == 755 ]]' _ "$sock"
-check "A issued within 30 s" wait_until 30 issued A
+check "A issued within 30 s" harness_wait_until 30 issued A
 issued A || { echo "FAIL - A not issued; cannot continue"; exit 1; }
 rss_start="$(rss_kib)"
 h_log "daemon RSS after start-up: $rss_start KiB, CPU $(cpu_secs) s"
@@ -213,7 +203,7 @@ echo "== authorization (control_group = $gid, numeric, applied by SIGHUP)"
 write_config "$gid"
 n0="$(grep -c 'Configuration reloaded' "$daemon_log" || true)"
 kill -HUP "$daemon_pid"
-check "SIGHUP: Configuration reloaded" wait_until 10 bash -c '(($(grep -c "Configuration reloaded" "$1") > $2))' _ "$daemon_log" "$n0"
+check "SIGHUP: Configuration reloaded" harness_wait_until 10 bash -c '(($(grep -c "Configuration reloaded" "$1") > $2))' _ "$daemon_log" "$n0"
 check "control_group = $gid (a numeric GID, as renewd.conf allows): nobody with $gid as a supplementary group may call Status" \
 	cc_as "$nobody_suppl" expect io.renewd.Status --has version
 check "control_group = $gid: nobody with $gid as its primary group may call Status" \

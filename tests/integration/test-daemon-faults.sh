@@ -54,17 +54,6 @@ daemon_start() {
 	harness_start_daemon "$1" "$daemon_log" "$daemon_log.out"
 }
 
-# wait_until SECONDS COMMAND... — poll every 0.1 s; stop early if the daemon died.
-wait_until() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" 2>/dev/null && return 0
-		harness_daemon_alive || { "$@" 2>/dev/null; return; }
-		sleep 0.1
-	done
-	return 1
-}
 
 log_count() { grep -cF -- "$1" "$daemon_log" || true; }
 log_has() { grep -qF -- "$1" "$daemon_log"; }
@@ -182,7 +171,7 @@ HC_STATE_DIR="$state_a" HC_CERTS_DIR="$H_DIR/certs-a.d" HC_DIRECTORY="https://12
 harness_add_cert "$cfg_a" D "d.faults.test www.d.faults.test"
 daemon_start "$cfg_a" "$H_DIR/daemon-a.log"
 
-check "first attempt fails within 15 s (CA down)" wait_until 15 log_has 'renewd: D: Renewal failed (attempt 1'
+check "first attempt fails within 15 s (CA down)" harness_wait_until 15 log_has 'renewd: D: Renewal failed (attempt 1'
 grep -F 'Renewal failed' "$daemon_log" | sed 's/^/    | /'
 check "the failure names the CA's address or the connection" \
 	grep -Eq "renewd: D: Renewal failed \(attempt 1.*(127\.0\.0\.1:$RELAY_PORT|onnect|SSL|TLS|reset|closed)" "$daemon_log"
@@ -219,13 +208,13 @@ check "nothing was installed for D" test ! -e "$state_a/live/D"
 echo "-- the CA comes back (the relay passes connections on to pebble); no signal"
 touch "$ca_up_flag"
 t_up=$(date +%s)
-check "D issued by the daemon on its own within 120 s" wait_until 120 issued "$state_a" D
+check "D issued by the daemon on its own within 120 s" harness_wait_until 120 issued "$state_a" D
 t_issued=$(date +%s)
 echo "    CA back at $(date -u -d "@$t_up" +%T), next attempt was due $(date -u -d "@$next_at" +%T), D issued at $(date -u -d "@$t_issued" +%T) (+$((t_issued - t_up)) s)"
 check "the retry honoured the backoff (not before nextAttempt - 1 s)" test "$t_issued" -ge $((next_at - 1))
 check "the retry came soon after nextAttempt (within 15 s)" test "$t_issued" -le $((next_at + 15))
 harness_check_cert "$state_a" D "d.faults.test www.d.faults.test" "$H_PEBBLE_ROOT" 1
-check "status: consecutiveFailures back to 0" wait_until 5 test "$(status_get "$state_a" D consecutiveFailures)" = 0
+check "status: consecutiveFailures back to 0" harness_wait_until 5 test "$(status_get "$state_a" D consecutiveFailures)" = 0
 check "connections after the CA came back went through the relay" grep -q ' up$' "$conn_log"
 harness_stop_daemon
 check "(a) daemon exits 0 on SIGTERM within 10 s (got $stop_rc after $stop_secs s)" test "$stop_rc" = 0
@@ -262,7 +251,7 @@ harness_add_cert "$cfg_b" E "$e_domains"
 harness_add_cert "$cfg_b2" E "$e_domains2"
 
 daemon_start "$cfg_b" "$H_DIR/daemon-b1.log"
-check "E issued on the tmpfs within 30 s" wait_until 30 issued "$state_b" E
+check "E issued on the tmpfs within 30 s" harness_wait_until 30 issued "$state_b" E
 harness_stop_daemon
 check "daemon exits 0 on SIGTERM (got $stop_rc)" test "$stop_rc" = 0
 harness_check_cert "$state_b" E "$e_domains" "$H_PEBBLE_ROOT" 1
@@ -290,7 +279,7 @@ e1_intact() {
 
 echo "-- (b1) the daemon with no space at all; E made due by new names"
 daemon_start "$cfg_b2" "$H_DIR/daemon-b2.log"
-check "b1: the renewal fails within 15 s" wait_until 15 log_has 'renewd: E: Renewal failed (attempt 1'
+check "b1: the renewal fails within 15 s" harness_wait_until 15 log_has 'renewd: E: Renewal failed (attempt 1'
 grep -F 'renewd: E: Renewal failed' "$daemon_log" | sed 's/^/    | /'
 grep -F 'Failed to save' "$daemon_log" | sed 's/^/    | /' || true
 check "b1: the failure says: No space left on device" \
@@ -322,14 +311,14 @@ echo "    $(df -k "$mnt" | tail -n 1)"
 daemon_start "$cfg_b2" "$H_DIR/daemon-b3.log"
 b3_next="$(date -u -d "@$b2_next" '+%Y-%m-%d %H:%M:%S UTC')"
 check "b3: the restarted daemon schedules E at the persisted next attempt ($b3_next)" \
-	wait_until 10 log_has "renewd: E: Next renewal at $b3_next."
+	harness_wait_until 10 log_has "renewd: E: Next renewal at $b3_next."
 check "b3: E renewed by the daemon within 90 s (live/E -> ../archive/E/2)" \
-	wait_until 90 _h_link_is "$state_b/live/E" ../archive/E/2
+	harness_wait_until 90 _h_link_is "$state_b/live/E" ../archive/E/2
 t_e2=$(date +%s)
 echo "    renewed at $(date -u -d "@$t_e2" +%T); next attempt was due $(date -u -d "@$b2_next" +%T)"
 check "b3: the retry honoured the persisted backoff (not before nextAttempt - 1 s)" test "$t_e2" -ge $((b2_next - 1))
 harness_check_cert "$state_b" E "$e_domains2" "$H_PEBBLE_ROOT" 2
-check "b3: status: consecutiveFailures back to 0" wait_until 5 test "$(status_get "$state_b" E consecutiveFailures)" = 0
+check "b3: status: consecutiveFailures back to 0" harness_wait_until 5 test "$(status_get "$state_b" E consecutiveFailures)" = 0
 check "b3: no .new-* directory left" no_new_dirs "$state_b"
 harness_stop_daemon
 check "b3: daemon exits 0 on SIGTERM within 10 s (got $stop_rc after $stop_secs s)" test "$stop_rc" = 0

@@ -32,17 +32,6 @@ H_LOGS+=("$daemon_log")
 
 daemon_start() { harness_start_daemon "$cfg" "$daemon_log" "$H_DIR/daemon.out"; }
 
-# wait_until SECONDS COMMAND... — poll every 0.1 s; stop early if the daemon died.
-wait_until() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" 2>/dev/null && return 0
-		harness_daemon_alive || { "$@" 2>/dev/null; return; }
-		sleep 0.1
-	done
-	return 1
-}
 
 log_count() { grep -cF -- "$1" "$daemon_log" || true; }
 log_grew() { (($(log_count "$1") > $2)); }
@@ -65,7 +54,7 @@ write_good_config
 daemon_start
 
 echo "== start: the daemon issues A (bounded wait 30 s)"
-check "A issued within 30 s" wait_until 30 issued A
+check "A issued within 30 s" harness_wait_until 30 issued A
 if ! issued A; then
 	echo "FAIL - A not issued; cannot continue"
 	exit 1
@@ -84,7 +73,7 @@ check "the broken file fails --check-config with $cfg:$bad_line" \
 n0="$(log_count 'keeping the running configuration')"
 kill -HUP "$daemon_pid"
 check "log says the reload failed and the running configuration is kept" \
-	wait_until 10 log_grew 'keeping the running configuration' "$n0"
+	harness_wait_until 10 log_grew 'keeping the running configuration' "$n0"
 check "log names the error as FILE:LINE ($cfg:$bad_line: ... bogus_key)" \
 	grep -qE "$(printf '%s' "$cfg" | sed 's/[.[\*^$/]/\\&/g'):$bad_line: .*bogus_key" "$daemon_log"
 grep -F 'Reloading' "$daemon_log" | sed 's/^/    | /'
@@ -94,7 +83,7 @@ check "A not touched by the bad reload (still version 1)" live_is A ../archive/A
 # Proof that the running configuration (A with its old names) is still in force: take A
 # away; the daemon notices through inotify on live/ and issues it again, for the old names.
 rm "$state/live/A"
-check "after live/A was removed by hand, the daemon issues A again within 30 s" wait_until 30 issued A
+check "after live/A was removed by hand, the daemon issues A again within 30 s" harness_wait_until 30 issued A
 check "A is version 2 now" live_is A ../archive/A/2
 check "the new A carries the running configuration's names, not the broken file's" \
 	_h_sans_are "$state/live/A/cert.pem" "$a_domains"
@@ -104,8 +93,8 @@ echo "== (b) the good file again, with B added, and SIGHUP"
 write_good_config with-B
 n0="$(log_count 'Configuration reloaded: 2 certificates')"
 kill -HUP "$daemon_pid"
-check "log: Configuration reloaded: 2 certificates" wait_until 10 log_grew 'Configuration reloaded: 2 certificates' "$n0"
-check "B issued within 30 s of the SIGHUP" wait_until 30 issued B
+check "log: Configuration reloaded: 2 certificates" harness_wait_until 10 log_grew 'Configuration reloaded: 2 certificates' "$n0"
+check "B issued within 30 s of the SIGHUP" harness_wait_until 30 issued B
 harness_check_cert "$state" B "$b_domains" "$H_PEBBLE_ROOT" 1
 check "A left alone by the reload (still version 2)" live_is A ../archive/A/2
 
@@ -118,9 +107,9 @@ cat >"$certs/c.conf" <<-EOF
 	domains = $c_domains
 	webroot = $H_WEBROOT
 EOF
-check "log: certs_dir changed; reloading (inotify)" wait_until 10 log_grew "$certs changed; reloading the configuration." "$n0"
-check "log: Configuration reloaded: 3 certificates" wait_until 10 grep -qF 'Configuration reloaded: 3 certificates' "$daemon_log"
-check "C issued within 30 s of writing the drop-in" wait_until 30 issued C
+check "log: certs_dir changed; reloading (inotify)" harness_wait_until 10 log_grew "$certs changed; reloading the configuration." "$n0"
+check "log: Configuration reloaded: 3 certificates" harness_wait_until 10 grep -qF 'Configuration reloaded: 3 certificates' "$daemon_log"
+check "C issued within 30 s of writing the drop-in" harness_wait_until 30 issued C
 harness_check_cert "$state" C "$c_domains" "$H_PEBBLE_ROOT" 1
 check "no SIGHUP was involved" test "$(log_count 'Reloading the configuration (SIGHUP)')" = "$n_hup"
 check "A and B left alone (versions 2 and 1)" bash -c '[[ "$(readlink "$1/A")" == ../archive/A/2 && "$(readlink "$1/B")" == ../archive/B/1 ]]' _ "$state/live"
@@ -129,13 +118,13 @@ echo "== (c2) a broken drop-in, then removed"
 n0="$(log_count 'keeping the running configuration')"
 printf '[certificate D]\ndomains = d.reload.test\nwebroot = %s\nno_such_key = x\n' "$H_WEBROOT" >"$certs/d.conf"
 check "broken drop-in: log says the reload failed, running configuration kept" \
-	wait_until 10 log_grew 'keeping the running configuration' "$n0"
+	harness_wait_until 10 log_grew 'keeping the running configuration' "$n0"
 check "broken drop-in: the error names $certs/d.conf:4" grep -qF "$certs/d.conf:4:" "$daemon_log"
 check "the daemon is still running" harness_daemon_alive
 n0="$(log_count 'Configuration reloaded: 3 certificates')"
 rm "$certs/d.conf"
 check "drop-in removed: the configuration reloads again (3 certificates)" \
-	wait_until 10 log_grew 'Configuration reloaded: 3 certificates' "$n0"
+	harness_wait_until 10 log_grew 'Configuration reloaded: 3 certificates' "$n0"
 check "D was never issued" test ! -e "$state/live/D"
 
 echo "== (d) live/A replaced by hand"
@@ -158,7 +147,7 @@ nl="$(log_lines)"
 before_next="$(grep -F 'renewd: A: Next renewal at' "$daemon_log" | tail -n 1 | sed 's/.*Next renewal at //')"
 ln -s "$hand" "$state/live/.A.hand"
 mv -T "$state/live/.A.hand" "$state/live/A"
-check "log (-v): A: live/ changed; rescheduling" wait_until 10 bash -c 'tail -n +"$2" "$1" | grep -qF "renewd: A: live/ changed; rescheduling."' _ "$daemon_log" "$((nl + 1))"
+check "log (-v): A: live/ changed; rescheduling" harness_wait_until 10 bash -c 'tail -n +"$2" "$1" | grep -qF "renewd: A: live/ changed; rescheduling."' _ "$daemon_log" "$((nl + 1))"
 sleep 1
 after_next="$(log_since "$nl" | grep -F 'renewd: A: Next renewal at' | tail -n 1 | sed 's/.*Next renewal at //')"
 echo "    next renewal of A before: $before_next; after the replacement: ${after_next:-none}"
@@ -175,8 +164,8 @@ nl="$(log_lines)"
 ln -s "$other" "$state/live/.A.hand"
 mv -T "$state/live/.A.hand" "$state/live/A"
 check "log: A renewed because the domains changed" \
-	wait_until 10 bash -c 'tail -n +"$2" "$1" | grep -qF "renewd: A: Renewing (domains changed)."' _ "$daemon_log" "$((nl + 1))"
-check "A issued again within 30 s (live/A -> ../archive/A/3)" wait_until 30 live_is A ../archive/A/3
+	harness_wait_until 10 bash -c 'tail -n +"$2" "$1" | grep -qF "renewd: A: Renewing (domains changed)."' _ "$daemon_log" "$((nl + 1))"
+check "A issued again within 30 s (live/A -> ../archive/A/3)" harness_wait_until 30 live_is A ../archive/A/3
 harness_check_cert "$state" A "$a_domains" "$H_PEBBLE_ROOT" 3
 check "the files the hand-placed link pointed to were not modified" \
 	test "$(tree_sum "$other" 2>/dev/null || echo gone)" = "$other_sum"

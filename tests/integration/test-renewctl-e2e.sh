@@ -28,30 +28,21 @@ ctl_rc() {
 	CTL_RC=0
 	ctl "$@" >"$H_DIR/$n.out" 2>"$H_DIR/$n.err" || CTL_RC=$?
 }
-wait_for() {
-	local secs="$1" i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 issued() { [[ -L "$state/live/$1" && -s "$state/live/$1/cert.pem" ]]; }
 serial_of() { openssl x509 -noout -serial -in "$state/live/$1/cert.pem" | cut -d= -f2; }
 listed() { ctl --json list | python3 -c 'import json,sys; print(" ".join(c["name"] for c in json.load(sys.stdin)["certificates"]))'; }
 answering() { ctl status >/dev/null 2>&1 || [[ $? == 1 ]]; }
 
 harness_start_daemon "$cfg" "$dlog" "$dlog"
-check "the daemon answers on its socket" wait_for 10 answering
-check "the certificate of the main file is issued" wait_for 30 issued mainfile
+check "the daemon answers on its socket" harness_wait_until 10 answering
+check "the certificate of the main file is issued" harness_wait_until 30 issued mainfile
 
 echo "== add"
 ctl_rc add add web1 web1.test www.web1.test --webroot "$H_WEBROOT"
 check "renewctl add: exit 0" test "$CTL_RC" = 0
 check "the drop-in certs.d/web1.conf was written" test -s "$certs/web1.conf"
 check "it says renewd wrote it" grep -q '^# Written by renewd' "$certs/web1.conf"
-check "web1 is issued" wait_for 30 issued web1
+check "web1 is issued" harness_wait_until 30 issued web1
 harness_check_cert "$state" web1 "web1.test www.web1.test" "$H_PEBBLE_ROOT" 1 ec-256
 check "renewctl list --json shows web1" bash -c '[[ " $1 " == *" web1 "* ]]' _ "$(listed)"
 
@@ -59,7 +50,7 @@ echo "== restart"
 harness_stop_daemon
 check "SIGTERM: exit 0" test "$stop_rc" = 0
 harness_start_daemon "$cfg" "$dlog" "$dlog"
-check "the daemon answers again" wait_for 10 answering
+check "the daemon answers again" harness_wait_until 10 answering
 check "web1 is still managed after the restart" bash -c '[[ " $1 " == *" web1 "* ]]' _ "$(listed)"
 check "and not issued again" test "$(readlink "$state/live/web1")" = ../archive/web1/1
 
@@ -71,14 +62,14 @@ _h_register "$events_pid" renewctl-events
 # It says so once its Subscribe call is on the socket; every event after "queued" comes
 # from the loop later, so none of those can be missed.
 subscribed() { grep -q 'Following renewal events' "$H_DIR/events.err"; }
-check "renewctl events is following" wait_for 5 subscribed
+check "renewctl events is following" harness_wait_until 5 subscribed
 ctl_rc renew renew web1 --force
 check "renewctl renew --force: exit 0" test "$CTL_RC" = 0
 check "renew showed the progress" grep -q 'web1: installed' "$H_DIR/renew.out"
 check "a new serial" test "$(serial_of web1)" != "$old"
 check "version 2 is live" test "$(readlink "$state/live/web1")" = ../archive/web1/2
 events_seen() { grep -q '^web1: installed' "$H_DIR/events.out"; }
-check "renewctl events saw web1 installed" wait_for 5 events_seen
+check "renewctl events saw web1 installed" harness_wait_until 5 events_seen
 check "  and the steps before" grep -q '^web1: order-created' "$H_DIR/events.out"
 kill -TERM "$events_pid" 2>/dev/null || true
 wait "$events_pid" 2>/dev/null || true

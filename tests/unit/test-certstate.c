@@ -595,31 +595,6 @@ TEST(record_outcomes) {
         cert_state_done(NULL);
 }
 
-typedef struct Fixture {
-        char *tmp;
-        char state[128];
-        Store *store;
-        int fd;
-} Fixture;
-
-static bool fixture_setup(Fixture *f) {
-        *f = (Fixture) { .fd = -EBADF };
-        f->tmp = test_tmpdir();
-        if (!f->tmp)
-                return false;
-        snprintf(f->state, sizeof(f->state), "%s/state", f->tmp);
-        if (store_open(f->state, &f->store) < 0)
-                return false;
-        f->fd = store_dir_fd(f->store);
-        return f->fd >= 0;
-}
-
-static void fixture_done(Fixture *f) {
-        f->store = store_free(f->store);
-        if (f->tmp)
-                (void) test_rm_rf(AT_FDCWD, f->tmp);
-        f->tmp = mfree(f->tmp);
-}
 
 /* Count the entries of dir_fd/path other than . and .., and fail the test for any that is
  * not in allowed (NULL-terminated): a temporary file left behind shows up here. Returns
@@ -656,12 +631,12 @@ static int count_entries(int dir_fd, const char *path, const char *const *allowe
 TEST(save_load_remove) {
         _cleanup_(cert_state_done) CertState s = full_state();
         _cleanup_(cert_state_done) CertState back = {};
-        _cleanup_(fixture_done) Fixture f = {};
+        _cleanup_(test_store_done) TestStore f = {};
         static const char *const files[] = { "www.example.org.json", "other_cert-2.json", NULL };
         struct stat st;
         mode_t old_umask;
 
-        REQUIRE(fixture_setup(&f));
+        REQUIRE(test_store_setup(&f));
 
         CHECK_INT(cert_state_load(f.fd, "www.example.org", &back), -ENOENT);
         CHECK_INT(cert_state_remove(f.fd, "www.example.org"), 0);        /* no status/ yet */
@@ -714,21 +689,21 @@ TEST(save_load_remove) {
         CHECK_INT(count_entries(f.fd, "status", files), 1);
 
         /* A state that cannot be stored creates no directory either. */
-        Fixture g = {};
-        REQUIRE(fixture_setup(&g));
+        TestStore g = {};
+        REQUIRE(test_store_setup(&g));
         CHECK_INT(cert_state_save(g.fd, "x", &bad), -ERANGE);
         CHECK(fstatat(g.fd, "status", &st, 0) < 0 && errno == ENOENT);
-        fixture_done(&g);
+        test_store_done(&g);
 }
 
 TEST(load_corrupt) {
-        _cleanup_(fixture_done) Fixture f = {};
+        _cleanup_(test_store_done) TestStore f = {};
         _cleanup_free_ char *big = NULL;
         CertState sentinel = { .consecutive_failures = 4242 };
         CertState s = sentinel;
         struct stat st;
 
-        REQUIRE(fixture_setup(&f));
+        REQUIRE(test_store_setup(&f));
         REQUIRE(mkdirat(f.fd, "status", 0755) == 0);
 
         REQUIRE(write_file_atomic(f.fd, "status/a.json", "{\"version\":1,", 13, 0644, (gid_t) -1) == 0);
@@ -757,25 +732,25 @@ TEST(load_corrupt) {
         CHECK_INT(s.consecutive_failures, 4242);
 
         /* status/ that is not a directory. */
-        Fixture g = {};
-        REQUIRE(fixture_setup(&g));
+        TestStore g = {};
+        REQUIRE(test_store_setup(&g));
         REQUIRE(write_file_atomic(g.fd, "status", "x", 1, 0644, (gid_t) -1) == 0);
         CHECK_INT(cert_state_save(g.fd, "x", &sentinel), -ENOTDIR);
         CHECK(cert_state_load(g.fd, "x", &s) < 0);
         REQUIRE(fstatat(g.fd, "status", &st, 0) == 0);
         CHECK(S_ISREG(st.st_mode));
-        fixture_done(&g);
+        test_store_done(&g);
 }
 
 TEST(bad_names) {
-        _cleanup_(fixture_done) Fixture f = {};
+        _cleanup_(test_store_done) TestStore f = {};
         static const char *const names[] = {
                 "", ".", "..", ".hidden", "../x", "a/b", "/abs", "a b", "a\nb", "é",
                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 65 */
         };
         CertState s = { .consecutive_failures = 4242 };
 
-        REQUIRE(fixture_setup(&f));
+        REQUIRE(test_store_setup(&f));
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 CHECK_INT(cert_state_save(f.fd, names[i], &s), -EINVAL);

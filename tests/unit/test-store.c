@@ -22,32 +22,6 @@
                 (p) = NULL; \
         } while (0)
 
-/* A test's world: a temporary directory, a state dir "state" in it, and an open store. */
-typedef struct Fixture {
-        char *tmp;
-        char state[128];
-        Store *store;
-        int fd; /* state dir */
-} Fixture;
-
-static bool fixture_setup(Fixture *f) {
-        *f = (Fixture) { .fd = -EBADF };
-        f->tmp = test_tmpdir();
-        if (!f->tmp)
-                return false;
-        snprintf(f->state, sizeof(f->state), "%s/state", f->tmp);
-        if (store_open(f->state, &f->store) < 0)
-                return false;
-        f->fd = store_dir_fd(f->store);
-        return f->fd >= 0;
-}
-
-static void fixture_done(Fixture *f) {
-        f->store = store_free(f->store);
-        if (f->tmp)
-                (void) test_rm_rf(AT_FDCWD, f->tmp);
-        f->tmp = mfree(f->tmp);
-}
 
 static EVP_PKEY *make_key(void) {
         return EVP_EC_gen("P-256");
@@ -121,7 +95,7 @@ static bool exists_at(int dir_fd, const char *path) {
 }
 
 /* The target of live/<name>, in a static buffer ("" if none). */
-static const char *live_target(Fixture *f, const char *name) {
+static const char *live_target(TestStore *f, const char *name) {
         static char buf[PATH_MAX];
         char p[256];
         ssize_t k;
@@ -162,12 +136,12 @@ static bool has_entry_prefix(int dir_fd, const char *path, const char *prefix) {
 }
 
 TEST(open_layout) {
-        Fixture f;
+        TestStore f;
         Store *again = NULL;
         char deep[192];
         int r;
 
-        REQUIRE(fixture_setup(&f));
+        REQUIRE(test_store_setup(&f));
         CHECK_INT(mode_at(f.fd, "accounts"), 0700);
         CHECK_INT(mode_at(f.fd, "archive"), 0755);
         CHECK_INT(mode_at(f.fd, "live"), 0755);
@@ -192,17 +166,17 @@ TEST(open_layout) {
         CHECK(again == NULL);
 
         CHECK_INT(store_open("", &again), -EINVAL);
-        fixture_done(&f);
+        test_store_done(&f);
 }
 
 TEST(install_and_swap) {
-        Fixture f;
+        TestStore f;
         Material m1, m2;
         _cleanup_free_ char *full = NULL, *key_pem = NULL, *live = NULL;
         struct stat st;
         int fd;
 
-        REQUIRE(fixture_setup(&f));
+        REQUIRE(test_store_setup(&f));
         REQUIRE(material_make(&m1, "one.example"));
         REQUIRE(material_make(&m2, "two.example"));
 
@@ -255,14 +229,14 @@ TEST(install_and_swap) {
 
         material_done(&m1);
         material_done(&m2);
-        fixture_done(&f);
+        test_store_done(&f);
 }
 
 TEST(keep_versions) {
-        Fixture f;
+        TestStore f;
         Material m;
 
-        REQUIRE(fixture_setup(&f));
+        REQUIRE(test_store_setup(&f));
         REQUIRE(material_make(&m, "keep.example"));
 
         /* Things that are not versions are neither counted nor pruned. */
@@ -296,16 +270,16 @@ TEST(keep_versions) {
         CHECK_STR(live_target(&f, "keep"), "../archive/keep/42");
 
         material_done(&m);
-        fixture_done(&f);
+        test_store_done(&f);
 }
 
 /* Leftovers of an install interrupted by a crash do not get in the way. */
 TEST(crash_leftovers) {
-        Fixture f;
+        TestStore f;
         Material m;
         int fd;
 
-        REQUIRE(fixture_setup(&f));
+        REQUIRE(test_store_setup(&f));
         REQUIRE(material_make(&m, "crash.example"));
         CHECK_INT(store_install(f.store, "c", m.key, m.cert, m.chain, (gid_t) -1, 0), 1);
 
@@ -333,7 +307,7 @@ TEST(crash_leftovers) {
         CHECK(file_equals(f.fd, "archive/c/hand-placed-3/cert.pem", "hand"));
 
         material_done(&m);
-        fixture_done(&f);
+        test_store_done(&f);
 }
 
 /* Failures in the middle of an install leave live/ alone and no partial version. Tests run
@@ -341,7 +315,7 @@ TEST(crash_leftovers) {
  * just above the key's size, privkey.pem is written and cert.pem fails with EFBIG, so the
  * install fails with a partial .new-<N> directory that has to be cleaned up. */
 TEST(install_failure) {
-        Fixture f;
+        TestStore f;
         Material m1, m2;
         _cleanup_free_ char *key_pem = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *empty = NULL;
@@ -350,7 +324,7 @@ TEST(install_failure) {
         void (*old_handler)(int);
         int r;
 
-        REQUIRE(fixture_setup(&f));
+        REQUIRE(test_store_setup(&f));
         REQUIRE(material_make(&m1, "old.example"));
         REQUIRE(material_make(&m2, "new.example"));
         CHECK_INT(store_install(f.store, "fail", m1.key, m1.cert, m1.chain, (gid_t) -1, 0), 1);
@@ -398,11 +372,11 @@ TEST(install_failure) {
 
         material_done(&m1);
         material_done(&m2);
-        fixture_done(&f);
+        test_store_done(&f);
 }
 
 TEST(load_live) {
-        Fixture f;
+        TestStore f;
         Material m1, m2;
         X509 *cert = NULL;
         EVP_PKEY *key = NULL;
@@ -410,7 +384,7 @@ TEST(load_live) {
         _cleanup_(X509_freep) X509 *want1 = NULL;
         _cleanup_(BIO_freep) BIO *bio = NULL;
 
-        REQUIRE(fixture_setup(&f));
+        REQUIRE(test_store_setup(&f));
         REQUIRE(material_make(&m1, "load1.example"));
         REQUIRE(material_make(&m2, "load2.example"));
 
@@ -457,20 +431,20 @@ TEST(load_live) {
 
         material_done(&m1);
         material_done(&m2);
-        fixture_done(&f);
+        test_store_done(&f);
 }
 
 /* DESIGN.md: certificates placed in live/ by hand are watched (version 0), and the first
  * install replaces them, keeping the hand-placed files in the archive. */
 TEST(hand_placed) {
-        Fixture f;
+        TestStore f;
         Material m1, m2;
         _cleanup_free_ char *key_pem = NULL;
         X509 *cert = NULL;
         EVP_PKEY *key = NULL;
         unsigned version = 77;
 
-        REQUIRE(fixture_setup(&f));
+        REQUIRE(test_store_setup(&f));
         REQUIRE(material_make(&m1, "hand.example"));
         REQUIRE(material_make(&m2, "managed.example"));
         REQUIRE(key_to_pem(m1.key, &key_pem, NULL) == 0);
@@ -524,20 +498,20 @@ TEST(hand_placed) {
 
         material_done(&m1);
         material_done(&m2);
-        fixture_done(&f);
+        test_store_done(&f);
 }
 
 /* A reader never sees the key of one version with the certificate of another, while a
  * second process installs and prunes versions as fast as it can. */
 TEST(concurrent_reader) {
-        Fixture f;
+        TestStore f;
         Material m[2];
         X509 *want[2] = {};
         unsigned loads = 0, failures = 0, mismatches = 0, last = 0, backwards = 0;
         int status = 0;
         pid_t pid;
 
-        REQUIRE(fixture_setup(&f));
+        REQUIRE(test_store_setup(&f));
         REQUIRE(material_make(&m[0], "odd.example"));
         REQUIRE(material_make(&m[1], "even.example"));
         for (int i = 0; i < 2; i++) {
@@ -605,7 +579,7 @@ TEST(concurrent_reader) {
         X509_free(want[1]);
         material_done(&m[0]);
         material_done(&m[1]);
-        fixture_done(&f);
+        test_store_done(&f);
 }
 
 TEST(bad_names) {
@@ -617,12 +591,12 @@ TEST(bad_names) {
                 "a", "www.example.com", "A-b_c.9", "0", "a..b", "x-",
                 "1234567890123456789012345678901234567890123456789012345678901234", /* 64 */
         };
-        Fixture f;
+        TestStore f;
         Material m;
         EVP_PKEY *key = NULL;
         char *s = NULL;
 
-        REQUIRE(fixture_setup(&f));
+        REQUIRE(test_store_setup(&f));
         REQUIRE(material_make(&m, "names.example"));
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -647,16 +621,16 @@ TEST(bad_names) {
         }
 
         material_done(&m);
-        fixture_done(&f);
+        test_store_done(&f);
 }
 
 TEST(accounts) {
-        Fixture f;
+        TestStore f;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = make_key(), *key2 = make_key();
         EVP_PKEY *loaded = NULL;
         char *json = NULL;
 
-        REQUIRE(fixture_setup(&f));
+        REQUIRE(test_store_setup(&f));
         REQUIRE(key && key2);
 
         CHECK_INT(store_load_account_key(f.store, "le", &loaded), -ENOENT);
@@ -699,7 +673,7 @@ TEST(accounts) {
         CHECK(loaded == NULL);
 
         CHECK(!has_entry_prefix(f.fd, "accounts/le", "."));
-        fixture_done(&f);
+        test_store_done(&f);
 }
 
 TEST_MAIN(T(open_layout), T(install_and_swap), T(keep_versions), T(crash_leftovers), T(install_failure),

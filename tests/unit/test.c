@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "store.h"
 #include "test.h"
 
 char *test_tmpdir(void) {
@@ -57,4 +58,23 @@ void test_tmpdir_freep(char **path) {
                 (void) test_rm_rf(AT_FDCWD, *path);
         free(*path);
         *path = NULL;
+}
+
+bool test_store_setup(TestStore *f) {
+        *f = (TestStore) { .fd = -EBADF };
+        f->tmp = test_tmpdir();
+        if (!f->tmp)
+                return false;
+        snprintf(f->state, sizeof(f->state), "%s/state", f->tmp);
+        if (store_open(f->state, &f->store) < 0)
+                return false;
+        f->fd = store_dir_fd(f->store);
+        return f->fd >= 0;
+}
+
+void test_store_done(TestStore *f) {
+        f->store = store_free(f->store);
+        if (f->tmp)
+                (void) test_rm_rf(AT_FDCWD, f->tmp);
+        f->tmp = mfree(f->tmp);
 }

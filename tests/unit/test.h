@@ -85,3 +85,16 @@ int test_rm_rf(int dir_fd, const char *path);
 
 /* For _cleanup_(): remove the tree *path names, if any, and free the name. */
 void test_tmpdir_freep(char **path);
+
+/* A temporary directory with a state dir "state" in it, opened as a Store. */
+typedef struct Store Store;
+typedef struct TestStore {
+        char *tmp;
+        char state[128];
+        Store *store;
+        int fd; /* the state dir */
+} TestStore;
+/* Set it up; false if anything failed (what did is left for test_store_done()). */
+bool test_store_setup(TestStore *f);
+/* Close the store and remove the directory. */
+void test_store_done(TestStore *f);
