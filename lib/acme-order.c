@@ -20,8 +20,13 @@ typedef struct AcmeAuthz {
         char *url;
         char *id_type;
         char *id_value;
+        char *identifier;      /* as ordered: "*." kept for a wildcard */
+        const char *type;      /* the challenge type chosen (the solver's string) */
         char *token;
-        bool deployed;
+        char *key_authorization;
+        char *challenge_url;
+        bool deployed;         /* deploy() succeeded or is in progress: cleanup() is owed */
+        bool deploying;        /* deploy() returned 1 and has not called back yet */
         bool responded;
         bool settled;
         uint64_t delay;
@@ -140,15 +145,32 @@ static uint64_t now_usec(AcmeOrder *o) {
         return t;
 }
 
+static ChallengeSpec authz_spec(const AcmeAuthz *a) {
+        return (ChallengeSpec) {
+                .type = a->type,
+                .identifier = a->identifier,
+                .id_type = a->id_type,
+                .id_value = a->id_value,
+                .token = a->token,
+                .key_authorization = a->key_authorization,
+        };
+}
+
+/* Undo the deploy of a's challenge, if one is owed. */
+static void authz_cleanup_challenge(AcmeAuthz *a) {
+        AcmeOrder *o = a->order;
+
+        if (!a->deployed)
+                return;
+        a->deployed = a->deploying = false;
+        ChallengeSpec spec = authz_spec(a);
+        o->solver.cleanup(o->solver.userdata, &spec);
+}
+
 /* Remove every challenge we deployed and that is not yet cleaned up. */
 static void order_cleanup_challenges(AcmeOrder *o) {
-        for (size_t i = 0; i < o->n_authzs; i++) {
-                AcmeAuthz *a = &o->authzs[i];
-                if (!a->deployed)
-                        continue;
-                (void) o->solver.cleanup(o->solver.userdata, a->id_type, a->id_value, a->token);
-                a->deployed = false;
-        }
+        for (size_t i = 0; i < o->n_authzs; i++)
+                authz_cleanup_challenge(&o->authzs[i]);
 }
 
 static void order_stop(AcmeOrder *o) {
@@ -565,10 +587,7 @@ static void authz_settled(AcmeAuthz *a) {
 
         a->settled = true;
         a->req = acme_request_free(a->req);
-        if (a->deployed) {
-                (void) o->solver.cleanup(o->solver.userdata, a->id_type, a->id_value, a->token);
-                a->deployed = false;
-        }
+        authz_cleanup_challenge(a);
         if (--o->n_unsettled > 0)
                 return;
         order_progress(o, "validated", NULL);
@@ -586,19 +605,19 @@ static void authz_poll_schedule(AcmeAuthz *a, AcmeRequest *from) {
         if (k < 0)
                 order_fail(o, k, NULL, k == -ETIME ? "Timed out waiting for the CA to validate %s"
                                                    : "Failed to schedule a poll of the authorization for %s",
-                           a->id_value);
+                           a->identifier);
 }
 
 static void on_challenge_response(AcmeRequest *r, int error, void *userdata) {
         AcmeAuthz *a = userdata;
 
         if (error < 0) {
-                order_fail(a->order, error, r, "The CA refused our %s response for %s: %s", a->order->solver.type,
-                           a->id_value, acme_request_error_text(r));
+                order_fail(a->order, error, r, "The CA refused our %s response for %s: %s", a->type,
+                           a->identifier, acme_request_error_text(r));
                 return;
         }
         a->responded = true;
-        order_progress(a->order, "challenge-ready", a->id_value);
+        order_progress(a->order, "challenge-ready", a->identifier);
         authz_poll_schedule(a, r);
         a->req = acme_request_free(a->req);
 }
@@ -621,37 +640,79 @@ static char *authz_failure_text(AcmeOrder *o, const cJSON *challenges) {
         return NULL;
 }
 
-/* Pick our challenge from a pending authorization, deploy it and tell the CA. */
-static void authz_respond(AcmeAuthz *a, const cJSON *challenges) {
+/* Tell the CA that a's challenge is ready to be validated. */
+static void authz_post_response(AcmeAuthz *a) {
+        int k = acme_request_post(a->order->client, a->challenge_url, "{}", 0, on_challenge_response, a, &a->req);
+        if (k < 0)
+                order_fail(a->order, k, NULL, "Failed to respond to the challenge for %s: %s", a->identifier,
+                           strerror(-k));
+}
+
+void acme_order_challenge_deployed(AcmeOrder *o, const char *token, int error, const char *error_text) {
+        AcmeAuthz *a = NULL;
+
+        for (size_t i = 0; i < o->n_authzs; i++)
+                if (o->authzs[i].deploying && streq_ptr(o->authzs[i].token, token))
+                        a = &o->authzs[i];
+        if (!a || o->finished)
+                return;
+        a->deploying = false;
+        if (error < 0) {
+                order_fail(o, error, NULL, "Failed to set up the %s challenge for %s: %s", a->type, a->identifier,
+                           error_text ? error_text : strerror(-error));
+                return;
+        }
+        authz_post_response(a);
+}
+
+/* Pick the challenge the solver chose for a's identifier among those the CA offers. */
+static const cJSON *authz_pick(AcmeAuthz *a, const cJSON *challenges) {
         AcmeOrder *o = a->order;
         const cJSON *ch, *found = NULL;
-        const char *type, *url, *token, *status = NULL;
+        const char *type;
         _cleanup_strv_free_ char **offered = NULL;
-        _cleanup_free_ char *keyauth = NULL;
-        int k;
 
+        a->type = o->solver.choose(o->solver.userdata, a->identifier);
         cJSON_ArrayForEach(ch, challenges) {
                 if (json_get_string(ch, "type", &type) < 0)
                         continue;
                 (void) strv_extend(&offered, type);
-                if (streq(type, o->solver.type) && !found)
+                if (a->type && streq(type, a->type) && !found)
                         found = ch;
         }
-        if (!found) {
-                _cleanup_free_ char *list = strv_join(offered, ", ");
-                order_fail(o, -EOPNOTSUPP, NULL, "The CA offers no %s challenge for %s (offered: %s)", o->solver.type,
-                           a->id_value, isempty(list) ? "none" : list);
+        if (found)
+                return found;
+
+        _cleanup_free_ char *list = strv_join(offered, ", ");
+        if (!a->type)
+                order_fail(o, -EOPNOTSUPP, NULL, "No challenge is configured for %s (the CA offers: %s)", a->identifier,
+                           isempty(list) ? "none" : list);
+        else
+                order_fail(o, -EOPNOTSUPP, NULL, "The CA offers no %s challenge for %s (offered: %s)", a->type,
+                           a->identifier, isempty(list) ? "none" : list);
+        return NULL;
+}
+
+/* Pick our challenge from a pending authorization, deploy it and tell the CA. */
+static void authz_respond(AcmeAuthz *a, const cJSON *challenges) {
+        AcmeOrder *o = a->order;
+        const cJSON *found;
+        const char *url, *token, *status = NULL;
+        _cleanup_free_ char *error_text = NULL;
+        int k;
+
+        found = authz_pick(a, challenges);
+        if (!found)
                 return;
-        }
         if (json_get_string(found, "url", &url) < 0 || !acme_url_is_valid(url, true) ||
             json_get_string(found, "token", &token) < 0) {
-                order_fail(o, -EBADMSG, NULL, "The %s challenge for %s lacks a valid url or token", o->solver.type,
-                           a->id_value);
+                order_fail(o, -EBADMSG, NULL, "The %s challenge for %s lacks a valid url or token", a->type,
+                           a->identifier);
                 return;
         }
         if (!b64url_is_valid(token, 256)) {
                 order_fail(o, -EBADMSG, NULL, "The CA sent a %s token for %s that is not base64url; refusing to use it",
-                           o->solver.type, a->id_value);
+                           a->type, a->identifier);
                 return;
         }
         (void) json_get_string(found, "status", &status);
@@ -663,27 +724,32 @@ static void authz_respond(AcmeAuthz *a, const cJSON *challenges) {
         }
 
         free(a->token);
+        free(a->challenge_url);
+        a->key_authorization = mfree(a->key_authorization);
         a->token = strdup(token);
-        if (!a->token) {
+        a->challenge_url = strdup(url);
+        if (!a->token || !a->challenge_url) {
                 order_fail(o, -ENOMEM, NULL, "Out of memory");
                 return;
         }
-        k = jws_key_authorization(acme_client_account_key(o->client), token, &keyauth);
+        k = jws_key_authorization(acme_client_account_key(o->client), token, &a->key_authorization);
         if (k < 0) {
                 order_fail(o, k, NULL, "Failed to compute the key authorization: %s", strerror(-k));
                 return;
         }
-        k = o->solver.deploy(o->solver.userdata, a->id_type, a->id_value, a->token, keyauth);
+        ChallengeSpec spec = authz_spec(a);
+        k = o->solver.deploy(o->solver.userdata, o, &spec, &error_text);
         if (k < 0) {
-                order_fail(o, k, NULL, "Failed to set up the %s challenge for %s: %s", o->solver.type, a->id_value,
-                           strerror(-k));
+                order_fail(o, k, NULL, "Failed to set up the %s challenge for %s: %s", a->type, a->identifier,
+                           error_text ? error_text : strerror(-k));
                 return;
         }
         a->deployed = true;
-
-        k = acme_request_post(o->client, url, "{}", 0, on_challenge_response, a, &a->req);
-        if (k < 0)
-                order_fail(o, k, NULL, "Failed to respond to the challenge for %s: %s", a->id_value, strerror(-k));
+        if (k > 0) {
+                a->deploying = true; /* acme_order_challenge_deployed() continues */
+                return;
+        }
+        authz_post_response(a);
 }
 
 static void on_authz(AcmeRequest *r, int error, void *userdata) {
@@ -706,9 +772,13 @@ static void on_authz(AcmeRequest *r, int error, void *userdata) {
         (void) json_get_array(j, "challenges", &challenges);
 
         if (!a->id_value) {
+                /* RFC 8555 §7.1.4: a wildcard's authorization names the base domain. */
+                bool wildcard = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "wildcard"));
                 a->id_type = strdup(type);
                 a->id_value = strdup(value);
-                if (!a->id_type || !a->id_value) {
+                if (wildcard ? asprintf(&a->identifier, "*.%s", value) < 0 : !(a->identifier = strdup(value)))
+                        a->identifier = NULL;
+                if (!a->id_type || !a->id_value || !a->identifier) {
                         order_fail(o, -ENOMEM, NULL, "Out of memory");
                         return;
                 }
@@ -852,6 +922,9 @@ AcmeOrder *acme_order_free(AcmeOrder *o) {
                 free(o->authzs[i].id_type);
                 free(o->authzs[i].id_value);
                 free(o->authzs[i].token);
+                free(o->authzs[i].identifier);
+                free(o->authzs[i].key_authorization);
+                free(o->authzs[i].challenge_url);
         }
         free(o->authzs);
         strv_free(o->identifiers);

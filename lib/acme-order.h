@@ -27,14 +27,34 @@
 
 typedef struct AcmeOrder AcmeOrder;
 
-/* How a challenge is made answerable. Synchronous for now (webroot files). */
+/* One challenge to make answerable. */
+typedef struct ChallengeSpec {
+        const char *type;              /* "http-01", "dns-01", "tls-alpn-01" */
+        const char *identifier;        /* as ordered: "*.example.com", "example.com", "192.0.2.1" */
+        const char *id_type;           /* the authorization's identifier: "dns" or "ip" … */
+        const char *id_value;          /* … and its value ("example.com" for the wildcard) */
+        const char *token;             /* base64url, checked */
+        const char *key_authorization; /* token "." thumbprint */
+} ChallengeSpec;
+
+/* How challenges are made answerable. Deploying may take time (a DNS update and its
+ * propagation, a hook): deploy() returns 0 when the challenge is answerable now, 1 when it
+ * will be — the solver then calls acme_order_challenge_deployed() once, from the loop — or a
+ * negative errno with *ret_error_text (may stay NULL) saying why. cleanup() undoes deploy(),
+ * also one still in progress (which must then not call back); it is called exactly once for
+ * every deploy() that did not fail. */
 typedef struct ChallengeSolver {
-        const char *type; /* "http-01", "dns-01", "tls-alpn-01" */
-        int (*deploy)(void *userdata, const char *id_type, const char *id_value, const char *token,
-                      const char *key_authorization);
-        int (*cleanup)(void *userdata, const char *id_type, const char *id_value, const char *token);
+        /* The challenge type to use for an identifier (as ordered), or NULL if none is
+         * configured for it. */
+        const char *(*choose)(void *userdata, const char *identifier);
+        int (*deploy)(void *userdata, AcmeOrder *o, const ChallengeSpec *c, char **ret_error_text);
+        void (*cleanup)(void *userdata, const ChallengeSpec *c);
         void *userdata;
 } ChallengeSolver;
+
+/* An asynchronous deploy() of the challenge with this token has finished. error < 0 fails
+ * the order with error_text (or a generic text). */
+void acme_order_challenge_deployed(AcmeOrder *o, const char *token, int error, const char *error_text);
 
 typedef struct AcmeOrderParams {
         char *const *identifiers;      /* DNS names and IP literals */

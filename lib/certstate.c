@@ -290,6 +290,11 @@ int cert_state_to_json(const CertState *s, char **ret) {
                 return -ENOMEM;
         if ((r = add_time(o, "scheduled", s->scheduled, false)) < 0)
                 return r;
+        if (s->deploy_pending && !cJSON_AddTrueToObject(o, "deployPending"))
+                return -ENOMEM;
+        if (s->failure_notified_days > 0 &&
+            !cJSON_AddNumberToObject(o, "failureNotifiedDays", (double) s->failure_notified_days))
+                return -ENOMEM;
 
         if ((r = add_text(ari, "certID", s->ari_cert_id)) < 0)
                 return r;
@@ -421,6 +426,20 @@ int cert_state_from_json(const char *text, size_t len, CertState *ret) {
             (r = get_time(o, "scheduled", false, &s.scheduled)) < 0)
                 return r;
 
+        const cJSON *dp = cJSON_GetObjectItemCaseSensitive(o, "deployPending");
+        if (dp && !cJSON_IsNull(dp)) {
+                if (!cJSON_IsBool(dp))
+                        return -EBADMSG;
+                s.deploy_pending = cJSON_IsTrue(dp);
+        }
+        r = json_get_int64(o, "failureNotifiedDays", &v);
+        if (r >= 0) {
+                if (v < 0 || v > 100000)
+                        return -EBADMSG;
+                s.failure_notified_days = (unsigned) v;
+        } else if (r != -ENOENT)
+                return r;
+
         r = json_get_string(o, "lastError", &error);
         if (r >= 0) {
                 r = error_text_clean(error, &s.last_error);
@@ -544,6 +563,8 @@ void cert_state_record_success(CertState *s, time_t now) {
 
         s->consecutive_failures = 0;
         s->next_attempt = 0;
+        s->deploy_pending = false;
+        s->failure_notified_days = 0;
         s->last_error = mfree(s->last_error);
         s->last_attempt = s->last_success = now;
 
@@ -552,6 +573,16 @@ void cert_state_record_success(CertState *s, time_t now) {
         s->ari_explanation_url = mfree(s->ari_explanation_url);
         s->ari_cert_id = mfree(s->ari_cert_id);
         s->scheduled = 0;
+}
+
+void cert_state_record_deployed(CertState *s) {
+        if (!s)
+                return;
+        s->consecutive_failures = 0;
+        s->next_attempt = 0;
+        s->deploy_pending = false;
+        s->failure_notified_days = 0;
+        s->last_error = mfree(s->last_error);
 }
 
 int cert_state_record_failure(CertState *s, time_t now, const char *error, time_t next_attempt) {

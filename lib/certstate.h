@@ -21,6 +21,8 @@
  *     "nextAttempt": "2025-03-01T11:40:00Z",
  *     "lastError": "rateLimited: too many ...",
  *     "scheduled": "2025-03-02T04:17:09Z",
+ *     "deployPending": true,                     boolean; absent = false
+ *     "failureNotifiedDays": 7,                  integer; absent = 0
  *     "ari": {
  *       "certID": "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE",
  *       "window": { "start": "2025-03-02T00:00:00Z", "end": "2025-03-04T00:00:00Z" },
@@ -68,6 +70,9 @@ typedef struct CertState {
         char *ari_explanation_url;
         char *ari_cert_id;              /* the certID the window belongs to (a new cert means a new window) */
         time_t scheduled;               /* the chosen renewal time (kept so a restart does not re-roll the random point) */
+        bool deploy_pending;            /* the live version is installed but its deployment (copies, hook,
+                                         * reloads) failed: the next attempt deploys again, it does not order */
+        unsigned failure_notified_days; /* on_failure last ran at this many days left (0 = not in this streak) */
 } CertState;
 
 /* Free the members and zero the struct. Usable as a cleanup: _cleanup_(cert_state_done). */
@@ -112,4 +117,8 @@ void cert_state_record_success(CertState *s, time_t now);
  * and must not be retried before next_attempt (0 = at once): consecutive_failures + 1
  * (saturating), last_attempt = last_failure = now. Returns 0, -EINVAL for a NULL s, or
  * -ENOMEM, in which case s is unchanged. */
+/* A deployment that had failed (deploy_pending) succeeded: the failure streak ends; the
+ * certificate's own history (last success, ARI) is kept. */
+void cert_state_record_deployed(CertState *s);
+
 int cert_state_record_failure(CertState *s, time_t now, const char *error, time_t next_attempt);

@@ -4,6 +4,7 @@
  * not set itself. Values already refused by their parser are not looked at again. */
 
 #include "config-internal.h"
+#include "strv.h"
 
 /* Checks of a [ca] that need all of its keys; run when the section ends. */
 static int parser_close_ca(Parser *p) {
@@ -90,15 +91,18 @@ static int cert_error(Parser *p, size_t c, const char *key, const char *fmt, ...
         return r == -ENOMEM ? r : 0;
 }
 
-/* A key the chosen challenge does not use, set in the certificate's own section, is a
+/* A key no challenge of the certificate uses, set in the certificate's own section, is a
  * mistake; inherited from [defaults] it is not (it is meant for other certificates). */
-static int cert_check_unused(Parser *p, size_t c, const char *key, bool set, bool used) {
+static int cert_check_unused(Parser *p, size_t c, const char *key, bool set, ChallengeType t) {
         const CertConfig *cert = &p->config->certs[c];
 
-        if (used || !set || !p->certs[c].keys.line[CERT_KEY_INDEX(key)])
+        if (config_cert_uses_challenge(cert, t) || !set || !p->certs[c].keys.line[CERT_KEY_INDEX(key)])
                 return 0;
-        return cert_error(p, c, key, "%s: not used with challenge = %s", key,
-                          challenge_type_to_string(cert->challenge));
+        if (strv_isempty(cert->challenge_override))
+                return cert_error(p, c, key, "%s: not used with challenge = %s", key,
+                                  challenge_type_to_string(cert->challenge));
+        return cert_error(p, c, key, "%s: only used with %s, and no name of [certificate %s] uses it", key,
+                          challenge_type_to_string(t), cert->name);
 }
 
 /* Which CA certificate c uses: the one it names, or the only one there is. */
@@ -121,25 +125,38 @@ static int cert_check_ca(Parser *p, size_t c) {
         return cert_error(p, c, "ca", "ca: [certificate %s] must name its CA, as there are several", cert->name);
 }
 
-/* The domains against the challenge, and the dns-01 settings against each other. */
+/* Each name against the challenge that validates it, and the dns-01 settings against each
+ * other. */
 static int cert_check_challenge(Parser *p, size_t c) {
         const CertConfig *cert = &p->config->certs[c];
-        bool dns = cert->challenge == CHALLENGE_DNS01;
+        bool dns = config_cert_uses_challenge(cert, CHALLENGE_DNS01);
         bool hook = cert->dns_hook, server = cert->dns_update_server, keyfile = cert->dns_update_key_file;
-        int r;
+        int r = 0;
 
-        for (char **d = cert->domains; d && *d; d++) {
-                if (startswith(*d, "*.") && !dns)
-                        r = cert_error(p, c, "domains", "domains: wildcard %s in [certificate %s] needs challenge = dns-01, not %s",
-                                       *d, cert->name, challenge_type_to_string(cert->challenge));
-                else if (dns && config_identifier_is_ip(*d))
-                        r = cert_error(p, c, "domains", "domains: IP address %s in [certificate %s] cannot be validated with dns-01",
-                                       *d, cert->name);
-                else
-                        r = 0;
-                if (r < 0)
-                        return r;
+        for (char **o = cert->challenge_override; *o && r >= 0; o++) {
+                _cleanup_free_ char *name = strndup(*o, strrchr(*o, '=') - *o);
+                if (!name)
+                        return -ENOMEM;
+                if (!strv_contains(cert->domains, name))
+                        r = cert_error(p, c, "challenge_override",
+                                       "challenge_override: %s is not one of the domains of [certificate %s]", name,
+                                       cert->name);
         }
+        for (char **d = cert->domains; d && *d && r >= 0; d++) {
+                ChallengeType t = config_cert_challenge_for(cert, *d);
+                /* Blame the override if the name has one, else the name. */
+                bool own = t != cert->challenge;
+                const char *key = own ? "challenge_override" : "domains";
+
+                if (startswith(*d, "*.") && t != CHALLENGE_DNS01)
+                        r = cert_error(p, c, key, "%s: wildcard %s in [certificate %s] needs %sdns-01, not %s", key, *d,
+                                       cert->name, own ? "" : "challenge = ", challenge_type_to_string(t));
+                else if (t == CHALLENGE_DNS01 && config_identifier_is_ip(*d))
+                        r = cert_error(p, c, key, "%s: IP address %s in [certificate %s] cannot be validated with dns-01",
+                                       key, *d, cert->name);
+        }
+        if (r < 0)
+                return r;
 
         if (!dns)
                 return 0;
@@ -162,7 +179,6 @@ static int cert_check_challenge(Parser *p, size_t c) {
 static int cert_check(Parser *p, size_t c) {
         const CertConfig *cert = &p->config->certs[c];
         const CertState *s = &p->certs[c];
-        bool dns = cert->challenge == CHALLENGE_DNS01, http = cert->challenge == CHALLENGE_HTTP01;
         int r;
 
         if (!s->keys.line[CERT_KEY_INDEX("domains")] && !p->defaults.line[CERT_KEY_INDEX("domains")]) {
@@ -185,13 +201,15 @@ static int cert_check(Parser *p, size_t c) {
 
         r = cert_check_challenge(p, c);
         if (r >= 0)
-                r = cert_check_unused(p, c, "webroot", cert->webroot, http);
+                r = cert_check_unused(p, c, "webroot", cert->webroot, CHALLENGE_HTTP01);
         if (r >= 0)
-                r = cert_check_unused(p, c, "dns_hook", cert->dns_hook, dns);
+                r = cert_check_unused(p, c, "dns_hook", cert->dns_hook, CHALLENGE_DNS01);
         if (r >= 0)
-                r = cert_check_unused(p, c, "dns_update_server", cert->dns_update_server, dns);
+                r = cert_check_unused(p, c, "dns_update_server", cert->dns_update_server, CHALLENGE_DNS01);
         if (r >= 0)
-                r = cert_check_unused(p, c, "dns_update_key_file", cert->dns_update_key_file, dns);
+                r = cert_check_unused(p, c, "dns_update_key_file", cert->dns_update_key_file, CHALLENGE_DNS01);
+        if (r >= 0)
+                r = cert_check_unused(p, c, "dns_resolver", !strv_isempty(cert->dns_resolver), CHALLENGE_DNS01);
         return r;
 }
 

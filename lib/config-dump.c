@@ -50,6 +50,10 @@ void config_dump_unsigned(FILE *f, const ConfigKey *k, const void *field) {
         fprintf(f, " %u", *(const unsigned *) field);
 }
 
+void config_dump_mode(FILE *f, const ConfigKey *k, const void *field) {
+        fprintf(f, " %04o", *(const unsigned *) field);
+}
+
 void config_dump_bool(FILE *f, const ConfigKey *k, const void *field) {
         fputs(*(const bool *) field ? " yes" : " no", f);
 }

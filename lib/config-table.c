@@ -62,6 +62,7 @@ DEFINE_STRING_PARSER(parse_group, config_group_is_valid, "%s: \"%s\" is not a va
 DEFINE_STRING_PARSER(parse_listen, listen_is_valid,
                      "%s: \"%s\" is not an address and port like [::]:80 or 0.0.0.0:80");
 DEFINE_STRING_PARSER(parse_url, url_is_valid, "%s: \"%s\" is not an https:// URL");
+DEFINE_STRING_PARSER(parse_user, config_group_is_valid, "%s: \"%s\" is not a valid user name or UID");
 DEFINE_STRING_PARSER(parse_dns_server, config_dns_server_is_valid,
                      "%s: \"%s\" is not a host name or IP address with an optional :port");
 
@@ -132,6 +133,18 @@ static int parse_challenge(Parser *p, const ConfigKey *k, char *v, void *field) 
         if (t < 0)
                 return parser_error(p, "%s: \"%s\" is not one of http-01, dns-01, tls-alpn-01", k->name, v);
         *(ChallengeType *) field = t;
+        return 0;
+}
+
+static int parse_mode(Parser *p, const ConfigKey *k, char *v, void *field) {
+        char *end = NULL;
+        unsigned long m;
+
+        errno = 0;
+        m = strtoul(v, &end, 8);
+        if (errno || !end || *end || end == v || v[0] == '-' || m > 0777)
+                return parser_error(p, "%s: \"%s\" is not an octal file mode like 0644", k->name, v);
+        *(unsigned *) field = (unsigned) m;
         return 0;
 }
 
@@ -223,6 +236,74 @@ static int parse_units(Parser *p, const ConfigKey *k, char *v, void *field) {
         return 0;
 }
 
+/* challenge_override: NAME=TYPE words; that NAME is one of domains is checked later. */
+static int parse_overrides(Parser *p, const ConfigKey *k, char *v, void *field) {
+        _cleanup_strv_free_ char **l = NULL, **out = calloc(1, sizeof(char *));
+        int r;
+
+        if (!out)
+                return -ENOMEM;
+        r = words(p, k, v, &l);
+        if (r < 0)
+                return r;
+        for (char **i = l; *i; i++) {
+                _cleanup_free_ char *name = NULL, *n = NULL, *w = NULL;
+                const char *eq = strrchr(*i, '='), *problem = NULL;
+
+                if (!eq || eq == *i)
+                        return parser_error(p, "%s: \"%s\" is not NAME=TYPE, as in *.example.com=dns-01", k->name, *i);
+                if (challenge_type_from_string(eq + 1) < 0)
+                        return parser_error(p, "%s: \"%s\" is not one of http-01, dns-01, tls-alpn-01", k->name, eq + 1);
+                name = strndup(*i, (size_t) (eq - *i));
+                if (!name)
+                        return -ENOMEM;
+                r = config_identifier_parse(name, &n, &problem);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return parser_error(p, "%s: \"%s\" is not a DNS name or IP address: %s", k->name, name, problem);
+                if (asprintf(&w, "%s=%s", n, eq + 1) < 0)
+                        return -ENOMEM;
+                for (char **o = out; *o; o++)
+                        if (strncmp(*o, w, strlen(n) + 1) == 0)
+                                return parser_error(p, "%s: %s is listed twice", k->name, n);
+                if (strv_consume(&out, TAKE_PTR(w)) < 0)
+                        return -ENOMEM;
+        }
+        strv_replace(field, TAKE_PTR(out));
+        return 0;
+}
+
+static int parse_dns_servers(Parser *p, const ConfigKey *k, char *v, void *field) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        r = words(p, k, v, &l);
+        if (r < 0)
+                return r;
+        for (char **i = l; *i; i++)
+                if (!config_dns_server_is_valid(*i))
+                        return parser_error(p, "%s: \"%s\" is not a host name or IP address with an optional :port",
+                                            k->name, *i);
+        strv_replace(field, TAKE_PTR(l));
+        return 0;
+}
+
+static int parse_days(Parser *p, const ConfigKey *k, char *v, void *field) {
+        _cleanup_strv_free_ char **l = NULL;
+        uint64_t n;
+        int r;
+
+        r = words(p, k, v, &l);
+        if (r < 0)
+                return r;
+        for (char **i = l; *i; i++)
+                if (config_parse_uint(*i, 1, 3650, &n) < 0)
+                        return parser_error(p, "%s: \"%s\" is not a number of days in 1..3650", k->name, *i);
+        strv_replace(field, TAKE_PTR(l));
+        return 0;
+}
+
 static int parse_argv(Parser *p, const ConfigKey *k, char *v, void *field) {
         _cleanup_strv_free_ char **l = NULL;
         int r;
@@ -259,6 +340,7 @@ const ConfigKey config_keys[] = {
         DAEMON_KEY(control_group,           parse_group,       string,    NULL),
         DAEMON_KEY(http_listen,             parse_listen,      string,    "[::]:80"),
         DAEMON_KEY(tls_alpn_listen,         parse_listen,      string,    "[::]:443"),
+        DAEMON_KEY(http_keep_open,          parse_bool,        bool,      "no"),
         DAEMON_KEY(metrics_file,            parse_path,        string,    NULL),
 
         CA_KEY(directory,                   parse_url,         string,    NULL, .flags = KEY_REQUIRED),
@@ -275,16 +357,26 @@ const ConfigKey config_keys[] = {
         CERT_KEY(key_type,                  parse_key_type,    key_type,  "ec-256"),
         CERT_KEY(reuse_key,                 parse_bool,        bool,      "no"),
         CERT_KEY(challenge,                 parse_challenge,   challenge, "http-01"),
+        CERT_KEY(challenge_override,        parse_overrides,   words,     "", .flags = KEY_WORDS),
         CERT_KEY(webroot,                   parse_path,        string,    NULL),
         CERT_KEY(dns_hook,                  parse_argv,        words,     NULL, .flags = KEY_WORDS),
         CERT_KEY(dns_update_server,         parse_dns_server,  string,    NULL),
         CERT_KEY(dns_update_key_file,       parse_path,        string,    NULL),
         CERT_KEY(dns_propagation_timeout,   parse_unsigned,    unsigned,  "120", .max = 86400),
+        CERT_KEY(dns_resolver,              parse_dns_servers, words,     "", .flags = KEY_WORDS),
         CERT_KEY(profile,                   parse_token,       string,    NULL),
         CERT_KEY(preferred_chain,           parse_string,      string,    NULL),
         CERT_KEY(reload,                    parse_units,       words,     "", .flags = KEY_WORDS),
         CERT_KEY(deploy_hook,               parse_argv,        words,     NULL, .flags = KEY_WORDS),
         CERT_KEY(on_failure,                parse_argv,        words,     NULL, .flags = KEY_WORDS),
+        CERT_KEY(on_failure_days,           parse_days,        words,     "14 7 3 1", .flags = KEY_WORDS),
+        CERT_KEY(hook_timeout,              parse_unsigned,    unsigned,  "300", .min = 1, .max = 86400),
+        CERT_KEY(install_fullchain,         parse_path,        string,    NULL),
+        CERT_KEY(install_key,               parse_path,        string,    NULL),
+        CERT_KEY(install_combined,          parse_path,        string,    NULL),
+        CERT_KEY(install_owner,             parse_user,        string,    NULL),
+        CERT_KEY(install_group,             parse_group,       string,    NULL),
+        CERT_KEY(install_mode,              parse_mode,        mode,      "0644"),
         CERT_KEY(key_group,                 parse_group,       string,    NULL),
         CERT_KEY(keep_versions,             parse_unsigned,    unsigned,  "5", .max = 1000),
 };

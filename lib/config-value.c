@@ -56,6 +56,22 @@ ChallengeType challenge_type_from_string(const char *s) {
         return _CHALLENGE_TYPE_INVALID;
 }
 
+ChallengeType config_cert_challenge_for(const CertConfig *c, const char *identifier) {
+        size_t n = strlen(identifier);
+
+        for (char **o = c->challenge_override; o && *o; o++)
+                if (strncmp(*o, identifier, n) == 0 && (*o)[n] == '=')
+                        return challenge_type_from_string(*o + n + 1);
+        return c->challenge;
+}
+
+bool config_cert_uses_challenge(const CertConfig *c, ChallengeType t) {
+        for (char **d = c->domains; d && *d; d++)
+                if (config_cert_challenge_for(c, *d) == t)
+                        return true;
+        return false;
+}
+
 /* ---- identifiers ---- */
 
 /* Why s is not a valid DNS name (lower case expected), or NULL if it is one. */
@@ -219,24 +235,60 @@ int config_parse_listen(const char *s, struct sockaddr_storage *ret, socklen_t *
         return 0;
 }
 
+/* Split a DNS server into host (into buf, host names lower-cased) and port (53 if none
+ * is given). Returns 0 or -EINVAL. */
+static int dns_server_split(const char *s, char host[static 256], uint16_t *ret_port) {
+        const char *port;
+        struct in6_addr a;
+        uint16_t p = 53;
+        int r;
+
+        if (inet_pton(AF_INET6, s, &a) == 1) {
+                if (strlen(s) >= 256)
+                        return -EINVAL;
+                strcpy(host, s);
+                *ret_port = p;
+                return 0;
+        }
+        r = host_port_split(s, host, 256, &port);
+        if (r < 0 || (port && parse_port(port, &p) < 0))
+                return -EINVAL;
+        if (r > 0) {
+                if (inet_pton(AF_INET6, host, &a) != 1)
+                        return -EINVAL;
+        } else {
+                for (char *i = host; *i; i++)
+                        *i = ascii_tolower(*i);
+                if (inet_pton(AF_INET, host, &a) != 1 && dns_name_problem(host, false))
+                        return -EINVAL;
+        }
+        *ret_port = p;
+        return 0;
+}
+
+int config_parse_dns_server(const char *s, char **ret_host, uint16_t *ret_port) {
+        char host[256];
+        uint16_t port;
+        char *h;
+
+        if (!s || !ret_host || !ret_port)
+                return -EINVAL;
+        if (dns_server_split(s, host, &port) < 0)
+                return -EINVAL;
+        h = strdup(host);
+        if (!h)
+                return -ENOMEM;
+        *ret_host = h;
+        *ret_port = port;
+        return 0;
+}
+
 /* "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address. */
 bool config_dns_server_is_valid(const char *s) {
         char host[256];
-        const char *port;
-        struct in6_addr a;
-        uint16_t p;
-        int r;
+        uint16_t port;
 
-        if (inet_pton(AF_INET6, s, &a) == 1)
-                return true;
-        r = host_port_split(s, host, sizeof host, &port);
-        if (r < 0 || (port && parse_port(port, &p) < 0))
-                return false;
-        if (r > 0)
-                return inet_pton(AF_INET6, host, &a) == 1;
-        for (char *i = host; *i; i++)
-                *i = ascii_tolower(*i);
-        return inet_pton(AF_INET, host, &a) == 1 || !dns_name_problem(host, false);
+        return dns_server_split(s, host, &port) >= 0;
 }
 
 /* ---- names, URLs and tokens ---- */

@@ -48,6 +48,14 @@ static void cert_config_done(CertConfig *c) {
         strv_free(c->reload);
         strv_free(c->deploy_hook);
         strv_free(c->on_failure);
+        strv_free(c->challenge_override);
+        strv_free(c->dns_resolver);
+        strv_free(c->on_failure_days);
+        free(c->install_fullchain);
+        free(c->install_key);
+        free(c->install_combined);
+        free(c->install_owner);
+        free(c->install_group);
         free(c->key_group);
         free(c->file);
 }

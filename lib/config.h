@@ -55,16 +55,27 @@ typedef struct CertConfig {
         KeyType key_type;
         bool reuse_key;
         ChallengeType challenge;
+        char **challenge_override; /* "NAME=TYPE" for names of domains, never NULL */
         char *webroot;         /* absolute path or NULL (built-in responder) */
         char **dns_hook;       /* argv or NULL */
         char *dns_update_server; /* host, host:port, [v6]:port; with dns_update_key_file */
         char *dns_update_key_file;
         unsigned dns_propagation_timeout; /* seconds; 0 = do not wait */
+        char **dns_resolver;   /* servers asked in the propagation check (host[:port]),
+                                  never NULL; empty = the zone's authoritative servers */
         char *profile;         /* NULL = the CA's profile */
         char *preferred_chain;
         char **reload;         /* unit names, never NULL, may be empty */
         char **deploy_hook;    /* argv or NULL */
         char **on_failure;     /* argv or NULL */
+        char **on_failure_days; /* days before expiry at which on_failure runs again, never NULL */
+        unsigned hook_timeout; /* seconds a hook may run before its process group is killed */
+        char *install_fullchain; /* extra copies, absolute paths or NULL */
+        char *install_key;
+        char *install_combined;
+        char *install_owner;   /* user name or UID, or NULL */
+        char *install_group;   /* group name or GID, or NULL */
+        unsigned install_mode; /* of the fullchain copy; key copies never exceed 0640 */
         char *key_group;       /* group name or numeric GID, or NULL */
         unsigned keep_versions; /* versions kept, the live one included; 0 = keep all */
         char *file;
@@ -81,6 +92,7 @@ typedef struct Config {
         char *control_group;
         char *http_listen;     /* see config_parse_listen() */
         char *tls_alpn_listen;
+        bool http_keep_open;   /* listen on http_listen all the time, not only while needed */
         char *metrics_file;
 
         CaConfig *cas;
@@ -114,6 +126,13 @@ const CertConfig *config_find_cert(const Config *c, const char *name);
  * as "(set)"). Parsing the text again gives the same configuration, the secret aside. */
 int config_dump(const Config *c, char **ret);
 
+/* The challenge type used for identifier (one of c->domains): its challenge_override, or
+ * the certificate's challenge. */
+ChallengeType config_cert_challenge_for(const CertConfig *c, const char *identifier);
+
+/* Whether any of c's identifiers is validated with t. */
+bool config_cert_uses_challenge(const CertConfig *c, ChallengeType t);
+
 /* Check and normalise one certificate identifier as the "domains" key does: a DNS name
  * (lower-cased; labels of [a-z0-9-], optionally "*." in front) or an IPv4/IPv6 literal
  * (in canonical form). Returns 0 with a new string, -EINVAL, or -ENOMEM. */
@@ -121,6 +140,16 @@ int config_identifier_normalize(const char *s, char **ret);
 /* True if s (normalised) is an IP address rather than a DNS name. */
 bool config_identifier_is_ip(const char *s);
 
+/* Split a DNS server as dns_update_server and dns_resolver take it: "host", "host:port",
+ * "IPv4", "IPv4:port", "[IPv6]", "[IPv6]:port" or a bare IPv6 address. *ret_host gets
+ * the host name (lower-cased) or the address without brackets, *ret_port the port (53
+ * when none is given). Returns 0, -EINVAL or -ENOMEM. */
+int config_parse_dns_server(const char *s, char **ret_host, uint16_t *ret_port);
+
 /* Parse a listen address as http_listen and tls_alpn_listen take it: "[IPv6]:PORT" or
  * "IPv4:PORT". Returns 0 or -EINVAL. */
 int config_parse_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len);
+
+/* Whether s is a systemd unit name as the reload key takes it ("nginx.service",
+ * "php8.2-fpm.service", "getty@tty1.service"). */
+bool config_unit_name_is_valid(const char *s);

@@ -114,10 +114,24 @@ static int open_parent(int dir_fd, const char *name, const char **ret_base) {
         return fd;
 }
 
-/* Set group (unless gid is (gid_t) -1) and then the exact mode: umask only narrows the mode
+/* Set group (unless gid is (gid_t) -1) and the exact mode: umask only narrows the mode
  * given at creation, and a chown may clear set-id bits, so both are applied explicitly, and
- * always before any content is written. */
-static int prepare_fd(int fd, mode_t mode, gid_t gid) {
+ * always before any content is written.
+ *
+ * With a new owner (uid not (uid_t) -1) the order is reversed: once the file belongs to
+ * someone else, fchmod() would need CAP_FOWNER, which a daemon confined to CAP_CHOWN lacks.
+ * Set-id bits would not survive that chown, so they are refused (-EINVAL) then. */
+static int prepare_fd(int fd, mode_t mode, uid_t uid, gid_t gid) {
+        if (uid != (uid_t) -1) {
+                if (mode & (S_ISUID | S_ISGID))
+                        return -EINVAL;
+                if (fchmod(fd, mode & 07777) < 0)
+                        return negative_errno();
+                if (fchown(fd, uid, gid) < 0)
+                        return negative_errno();
+                return 0;
+        }
+
         if (gid != (gid_t) -1 && fchown(fd, (uid_t) -1, gid) < 0)
                 return negative_errno();
         if (fchmod(fd, mode & 07777) < 0)
@@ -169,8 +183,8 @@ static int create_named_temp(int parent_fd, const char *base, mode_t mode, char 
         return -EEXIST;
 }
 
-static int write_file_atomic_impl(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid,
-                                  bool noreplace) {
+static int write_file_atomic_impl(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, uid_t uid,
+                                  gid_t gid, bool noreplace) {
         _cleanup_close_ int parent_fd = -EBADF, fd = -EBADF;
         char tmp[NAME_MAX + 1] = "";
         const char *base = NULL;
@@ -184,20 +198,24 @@ static int write_file_atomic_impl(int dir_fd, const char *name, const void *data
         if (parent_fd < 0)
                 return parent_fd;
 
-        /* The anonymous inode starts with mode & ~umask, never wider than mode. */
-        fd = openat(parent_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode & 07777);
-        if (fd >= 0)
-                anonymous = true;
-        else if (errno == EOPNOTSUPP || errno == EISDIR) {
-                /* No O_TMPFILE here (EISDIR: a kernel that predates it). */
+        /* The anonymous inode starts with mode & ~umask, never wider than mode. Not when the
+         * file is to get another owner, though: with fs.protected_hardlinks, linking an inode
+         * that belongs to someone else needs CAP_FOWNER, so a named O_EXCL temporary file is
+         * used then (it is as private: its mode and owner are final before it has content). */
+        if (uid == (uid_t) -1) {
+                fd = openat(parent_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode & 07777);
+                /* No O_TMPFILE here (EISDIR: a kernel that predates it)? Then a named one. */
+                if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR)
+                        return negative_errno();
+        }
+        anonymous = fd >= 0;
+        if (!anonymous) {
                 fd = create_named_temp(parent_fd, base, mode, tmp);
                 if (fd < 0)
                         return fd;
-                anonymous = false;
-        } else
-                return negative_errno();
+        }
 
-        r = prepare_fd(fd, mode, gid);
+        r = prepare_fd(fd, mode, uid, gid);
         if (r < 0)
                 goto fail;
 
@@ -239,11 +257,16 @@ fail:
 }
 
 int write_file_atomic(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid) {
-        return write_file_atomic_impl(dir_fd, name, data, len, mode, gid, false);
+        return write_file_atomic_impl(dir_fd, name, data, len, mode, (uid_t) -1, gid, false);
+}
+
+int write_file_atomic_owner(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, uid_t uid,
+                            gid_t gid) {
+        return write_file_atomic_impl(dir_fd, name, data, len, mode, uid, gid, false);
 }
 
 int write_file_atomic_new(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid) {
-        return write_file_atomic_impl(dir_fd, name, data, len, mode, gid, true);
+        return write_file_atomic_impl(dir_fd, name, data, len, mode, (uid_t) -1, gid, true);
 }
 
 int write_file_new(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid) {
@@ -255,7 +278,7 @@ int write_file_new(int dir_fd, const char *name, const void *data, size_t len, m
         fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
         if (fd < 0)
                 return negative_errno();
-        r = prepare_fd(fd, mode, gid);
+        r = prepare_fd(fd, mode, (uid_t) -1, gid);
         if (r >= 0)
                 r = write_all(fd, data, len);
         if (r >= 0 && fsync(fd) < 0)

@@ -12,6 +12,13 @@
  * leave it) is applied before any byte is written. Returns 0 or a negative errno. */
 int write_file_atomic(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid);
 
+/* As write_file_atomic(), and the owner is set to uid (or left, with (uid_t) -1) together
+ * with the group, before any byte is written. Changing the owner needs CAP_CHOWN (-EPERM
+ * otherwise) but not CAP_FOWNER: the temporary file is then a named one created O_EXCL,
+ * whose mode is set before its owner. Set-id bits in mode with a new owner: -EINVAL. */
+int write_file_atomic_owner(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, uid_t uid,
+                            gid_t gid);
+
 /* As write_file_atomic(), but never replaces an existing dir_fd/name: -EEXIST then (the
  * check and the rename are one atomic step). */
 int write_file_atomic_new(int dir_fd, const char *name, const void *data, size_t len, mode_t mode, gid_t gid);

@@ -186,3 +186,19 @@ PolicyLevel policy_expiry_level(time_t not_before, time_t not_after, time_t now)
                 return POLICY_LEVEL_NOTICE;
         return POLICY_LEVEL_INFO;
 }
+
+unsigned policy_failure_notify(unsigned notified, int64_t days_left, const unsigned *thresholds, size_t n) {
+        unsigned level = POLICY_NOTIFY_ABOVE;
+
+        /* No certificate at all is as urgent as it gets: the lowest threshold, or 1. */
+        if (days_left == POLICY_NO_EXPIRY)
+                days_left = -1;
+        for (size_t i = 0; i < n; i++)
+                if (thresholds[i] > 0 && days_left <= (int64_t) thresholds[i] && thresholds[i] < level)
+                        level = thresholds[i];
+        if (level == POLICY_NOTIFY_ABOVE && days_left < 0)
+                level = 1; /* expired or missing with no threshold: still louder than "above" */
+        if (notified == 0 || level < notified)
+                return level;
+        return 0;
+}

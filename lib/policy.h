@@ -14,6 +14,7 @@
  * computed only where they provably fit, and sums that could overflow saturate. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -112,3 +113,13 @@ typedef enum PolicyLevel {
 } PolicyLevel;
 
 PolicyLevel policy_expiry_level(time_t not_before, time_t not_after, time_t now);
+
+/* Whether on_failure runs after a failed attempt. It runs at the first failure of a streak
+ * (notified == 0), and again each time the days left fall to or below a threshold lower
+ * than the one last notified. thresholds: n day counts, any order. days_left: whole days
+ * until expiry (negative once expired; use POLICY_NO_EXPIRY when there is no certificate).
+ * Returns the level to remember as notified (the smallest threshold ≥ days_left, or
+ * POLICY_NOTIFY_ABOVE when days_left is above them all) if the hook is to run, else 0. */
+#define POLICY_NOTIFY_ABOVE 100000U
+#define POLICY_NO_EXPIRY INT64_MIN
+unsigned policy_failure_notify(unsigned notified, int64_t days_left, const unsigned *thresholds, size_t n);

@@ -775,7 +775,52 @@ TEST(bad_names) {
         cert_state_done(&s);
 }
 
-TEST_MAIN(T(round_trip_every_field), T(round_trip_partial), T(defaults), T(unknown_members_ignored),
+TEST(deploy_fields) {
+        _cleanup_(cert_state_done) CertState s = {}, back = {};
+        _cleanup_free_ char *json = NULL;
+
+        s.consecutive_failures = 2;
+        s.deploy_pending = true;
+        s.failure_notified_days = 7;
+        REQUIRE(cert_state_to_json(&s, &json) >= 0);
+        CHECK(strstr(json, "\"deployPending\""));
+        CHECK(strstr(json, "\"failureNotifiedDays\""));
+        REQUIRE(cert_state_from_json(json, strlen(json), &back) >= 0);
+        CHECK(back.deploy_pending);
+        CHECK_INT(back.failure_notified_days, 7);
+
+        /* wrong types are refused */
+        static const char *const bad[] = {
+                "{\"version\":1,\"deployPending\":1}",
+                "{\"version\":1,\"deployPending\":\"yes\"}",
+                "{\"version\":1,\"failureNotifiedDays\":-1}",
+                "{\"version\":1,\"failureNotifiedDays\":1e9}",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                CertState x = {};
+                CHECK(cert_state_from_json(bad[i], strlen(bad[i]), &x) < 0);
+        }
+
+        /* a redeploy that works ends the streak but keeps the history */
+        back.last_success = 1000;
+        back.have_ari = true;
+        back.ari_start = 5;
+        back.ari_end = 10;
+        cert_state_record_deployed(&back);
+        CHECK(!back.deploy_pending);
+        CHECK_INT(back.consecutive_failures, 0);
+        CHECK_INT(back.failure_notified_days, 0);
+        CHECK_INT(back.last_success, 1000);
+        CHECK(back.have_ari);
+        /* a renewal that works clears both */
+        back.deploy_pending = true;
+        back.failure_notified_days = 3;
+        cert_state_record_success(&back, 2000);
+        CHECK(!back.deploy_pending);
+        CHECK_INT(back.failure_notified_days, 0);
+}
+
+TEST_MAIN(T(deploy_fields), T(round_trip_every_field), T(round_trip_partial), T(defaults), T(unknown_members_ignored),
           T(wrong_types), T(version), T(truncated), T(times), T(huge_and_negative_times),
           T(error_control_characters), T(error_capped), T(ari_strings), T(record_outcomes),
           T(save_load_remove), T(load_corrupt), T(bad_names))

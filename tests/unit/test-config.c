@@ -593,6 +593,88 @@ TEST(error_wildcard_needs_dns01) {
                         "test.conf:6: ", "domains: IP address 192.0.2.7");
 }
 
+TEST(challenge_override) {
+        _cleanup_(config_freep) Config *c = parse_ok(
+                "[ca x]\ndirectory = https://x/\n[certificate c]\n"
+                "domains = example.com *.example.com 192.0.2.1\n"
+                "challenge_override = *.EXAMPLE.com=dns-01 192.0.2.1=tls-alpn-01\n"
+                "dns_hook = /usr/local/bin/dns\ndns_resolver = 127.0.0.1:5353 [::1]:53 ns.example.net\n");
+        REQUIRE(c);
+        const CertConfig *cert = &c->certs[0];
+        CHECK_INT(config_cert_challenge_for(cert, "example.com"), CHALLENGE_HTTP01);
+        CHECK_INT(config_cert_challenge_for(cert, "*.example.com"), CHALLENGE_DNS01);
+        CHECK_INT(config_cert_challenge_for(cert, "192.0.2.1"), CHALLENGE_TLSALPN01);
+        CHECK(config_cert_uses_challenge(cert, CHALLENGE_DNS01));
+        CHECK(config_cert_uses_challenge(cert, CHALLENGE_HTTP01));
+        CHECK_INT((int) strv_length(cert->dns_resolver), 3);
+
+        /* a name that is not on the certificate, a bad type, no '=' */
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\n"
+                        "challenge_override = b.example=dns-01\n",
+                        "test.conf:5: ", "b.example is not one of the domains");
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\n"
+                        "challenge_override = a.example=dns-02\n",
+                        "test.conf:5: ", "dns-02");
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\n"
+                        "challenge_override = a.example\n",
+                        "test.conf:5: ", "is not NAME=TYPE");
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\n"
+                        "challenge_override = a.example=dns-01 A.example=http-01\ndns_hook = /h\n",
+                        "test.conf:5: ", "listed twice");
+        /* an override that sends a wildcard to http-01, or an IP to dns-01, is blamed */
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\nchallenge = dns-01\ndns_hook = /h\n"
+                        "domains = a.example *.a.example\nchallenge_override = *.a.example=http-01\n",
+                        "test.conf:7: ", "wildcard *.a.example in [certificate c] needs dns-01, not http-01");
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example 192.0.2.9\n"
+                        "challenge_override = 192.0.2.9=dns-01\ndns_hook = /h\n",
+                        "test.conf:5: ", "IP address 192.0.2.9");
+        /* dns-01 by override still needs its settings; unused dns settings are reported */
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example *.a.example\n"
+                        "challenge_override = *.a.example=dns-01\n",
+                        "test.conf:3: ", "needs dns_hook");
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\n"
+                        "dns_resolver = 127.0.0.1\n",
+                        "test.conf:5: ", "dns_resolver: not used with challenge = http-01");
+}
+
+TEST(after_renewal_keys) {
+        _cleanup_(config_freep) Config *c = parse_ok(
+                "[daemon]\nhttp_keep_open = yes\n[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\n"
+                "install_fullchain = /etc/haproxy/a.pem.chain\ninstall_key = /etc/haproxy/a.key\n"
+                "install_combined = /etc/haproxy/a.pem\ninstall_owner = haproxy\ninstall_group = 33\n"
+                "install_mode = 0640\non_failure = /usr/local/bin/page ops\non_failure_days = 10 2\n"
+                "hook_timeout = 30\n");
+        REQUIRE(c);
+        CHECK(c->http_keep_open);
+        const CertConfig *cert = &c->certs[0];
+        CHECK_STR(cert->install_combined, "/etc/haproxy/a.pem");
+        CHECK_STR(cert->install_owner, "haproxy");
+        CHECK_STR(cert->install_group, "33");
+        CHECK_INT(cert->install_mode, 0640);
+        CHECK_INT(cert->hook_timeout, 30);
+        CHECK_INT((int) strv_length(cert->on_failure_days), 2);
+
+        _cleanup_(config_freep) Config *d = parse_ok("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\n");
+        REQUIRE(d);
+        CHECK(!d->http_keep_open);
+        CHECK_INT(d->certs[0].install_mode, 0644);
+        CHECK_INT(d->certs[0].hook_timeout, 300);
+        CHECK_INT((int) strv_length(d->certs[0].on_failure_days), 4);
+
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\ninstall_mode = 0999\n",
+                        "test.conf:5: ", "octal file mode");
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\ninstall_mode = -1\n",
+                        "test.conf:5: ", "octal file mode");
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\ninstall_key = key.pem\n",
+                        "test.conf:5: ", "absolute path");
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\non_failure_days = 7 0\n",
+                        "test.conf:5: ", "\"0\" is not a number of days");
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\nhook_timeout = 0\n",
+                        "test.conf:5: ", "hook_timeout");
+        CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\ninstall_owner = -x\n",
+                        "test.conf:5: ", "user name");
+}
+
 TEST(error_unused_keys) {
         CHECK_ONE_ERROR("[ca x]\ndirectory = https://x/\n[certificate c]\ndomains = a.example\nchallenge = dns-01\n"
                         "dns_hook = /h\nwebroot = /var/www\n",
@@ -973,7 +1055,7 @@ TEST_MAIN(T(empty), T(builtin_defaults), T(full), T(defaults_inheritance), T(def
           T(error_key_outside_section), T(error_not_key_value), T(error_duplicate_key), T(error_duplicate_section),
           T(error_bad_numbers), T(error_bad_values), T(error_relative_paths), T(error_socket_path_too_long),
           T(error_missing_required), T(error_dns01_without_hook), T(error_wildcard_needs_dns01),
-          T(error_unused_keys), T(error_unknown_ca), T(error_http_directory), T(error_eab_both_or_neither),
+          T(error_unused_keys), T(challenge_override), T(after_renewal_keys), T(error_unknown_ca), T(error_http_directory), T(error_eab_both_or_neither),
           T(error_duplicate_domain), T(error_quotes), T(error_line_limits), T(many_errors_all_reported),
           T(error_count_capped), T(ret_untouched_on_failure), T(dump), T(dump_roundtrip), T(load_with_dropins),
           T(load_missing_main), T(example_config))

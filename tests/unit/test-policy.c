@@ -442,7 +442,35 @@ TEST(expiry_levels) {
 }
 
 
-TEST_MAIN(T(ninety_days), T(forty_five_days), T(six_days), T(ten_day_boundary), T(odd_lifetimes),
+TEST(failure_notify) {
+        const unsigned th[] = { 14, 7, 3, 1 };
+        /* first failure of a streak: always, at the level of the days left */
+        CHECK_INT(policy_failure_notify(0, 40, th, 4), POLICY_NOTIFY_ABOVE);
+        CHECK_INT(policy_failure_notify(0, 10, th, 4), 14);
+        CHECK_INT(policy_failure_notify(0, 2, th, 4), 3);
+        /* again only when a lower threshold is reached */
+        CHECK_INT(policy_failure_notify(POLICY_NOTIFY_ABOVE, 30, th, 4), 0);
+        CHECK_INT(policy_failure_notify(POLICY_NOTIFY_ABOVE, 14, th, 4), 14);
+        CHECK_INT(policy_failure_notify(14, 12, th, 4), 0);
+        CHECK_INT(policy_failure_notify(14, 7, th, 4), 7);
+        CHECK_INT(policy_failure_notify(7, 6, th, 4), 0);
+        CHECK_INT(policy_failure_notify(7, 0, th, 4), 1);
+        CHECK_INT(policy_failure_notify(1, -3, th, 4), 0);
+        /* a jump over several thresholds runs once, at the lowest */
+        CHECK_INT(policy_failure_notify(POLICY_NOTIFY_ABOVE, 2, th, 4), 3);
+        /* no certificate: as urgent as expired */
+        CHECK_INT(policy_failure_notify(0, POLICY_NO_EXPIRY, th, 4), 1);
+        CHECK_INT(policy_failure_notify(1, POLICY_NO_EXPIRY, th, 4), 0);
+        /* no thresholds: the first failure only, and once more when expired */
+        CHECK_INT(policy_failure_notify(0, 50, NULL, 0), POLICY_NOTIFY_ABOVE);
+        CHECK_INT(policy_failure_notify(POLICY_NOTIFY_ABOVE, 5, NULL, 0), 0);
+        CHECK_INT(policy_failure_notify(POLICY_NOTIFY_ABOVE, -1, NULL, 0), 1);
+        /* thresholds in any order */
+        const unsigned un[] = { 3, 30, 10 };
+        CHECK_INT(policy_failure_notify(30, 9, un, 3), 10);
+}
+
+TEST_MAIN(T(failure_notify), T(ninety_days), T(forty_five_days), T(six_days), T(ten_day_boundary), T(odd_lifetimes),
           T(inverted_validity), T(extremes), T(random_range), T(emergency_time), T(renewal_time_without_ari),
           T(renewal_time_jitter_spreads), T(renewal_time_with_ari), T(renewal_time_emergency),
           T(renewal_time_degenerate), T(renewal_time_extremes), T(backoff_sequence), T(next_attempt),
