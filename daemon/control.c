@@ -13,6 +13,7 @@
 
 #include "acme-revoke.h"
 #include "config.h"
+#include "challenge.h"
 #include "control.h"
 #include "fileio.h"
 #include "io.renewd.varlink.h"
@@ -998,13 +999,22 @@ int control_server_new(Manager *m, ControlServer **ret) {
         s->manager = m;
         s->fd = -EBADF;
 
+        /* Sockets from systemd: the Unix one is ours, a TCP one serves http-01
+         * (renewd-http.socket). */
         n = sd_listen_fds(true);
-        if (n > 1)
-                return log_error_errno(-EINVAL, "Expected at most one socket from systemd, got %d.", n);
-        if (n == 1) {
-                s->fd = SD_LISTEN_FDS_START;
-                (void) fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
-        } else {
+        for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
+                if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0 && s->fd < 0)
+                        s->fd = fd;
+                else if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) > 0 && m->http_fd < 0)
+                        manager_challenges_set_http_fd(m, fd);
+                else {
+                        log_warning("Ignoring socket %d from systemd: not a listening Unix or TCP stream socket.", fd);
+                        safe_close(fd);
+                        continue;
+                }
+                (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        }
+        if (s->fd < 0) {
                 s->path = strdup(m->config->control_socket);
                 if (!s->path)
                         return -ENOMEM;

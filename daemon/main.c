@@ -117,14 +117,18 @@ int main(int argc, char **argv) {
                 return 0;
         }
 
-        if (!args.once) {
+        {
                 /* Block the signals we handle on the loop before any thread (curl's resolver)
-                 * exists, so that none of them is delivered elsewhere. */
+                 * exists, so that none of them is delivered elsewhere. SIGCHLD is for hooks,
+                 * reaped by the loop, in both modes. */
                 sigset_t mask;
                 sigemptyset(&mask);
-                sigaddset(&mask, SIGTERM);
-                sigaddset(&mask, SIGINT);
-                sigaddset(&mask, SIGHUP);
+                sigaddset(&mask, SIGCHLD);
+                if (!args.once) {
+                        sigaddset(&mask, SIGTERM);
+                        sigaddset(&mask, SIGINT);
+                        sigaddset(&mask, SIGHUP);
+                }
                 if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
                         log_error_errno(-errno, "Failed to block signals: %m");
                         return 1;

@@ -9,6 +9,9 @@
 
 #include "ari.h"
 #include "challenge-journal.h"
+#include "challenge.h"
+#include "deploy.h"
+#include "report.h"
 #include "control.h"
 #include "json.h"
 #include "key.h"
@@ -48,6 +51,10 @@ void format_time(time_t t, char *buf, size_t size) {
 static void managed_cert_done(ManagedCert *mc) {
         schedule_cert_done(mc);
         renewal_free(mc->renewal);
+        if (mc->deployment) {
+                deployment_free(mc->deployment);
+                mc->manager->n_deployments--;
+        }
         cert_state_done(&mc->state);
         free(mc->serial);
         free(mc->cert_id);
@@ -89,6 +96,7 @@ void manager_replace_config(Manager *m, Config *config) {
         m->config = config;
         if (manager_setup_cas(m) < 0)
                 log_oom();
+        manager_challenges_reset(m);
 }
 
 int manager_new(const char *config_path, Config *config, bool once, Manager **ret) {
@@ -102,6 +110,8 @@ int manager_new(const char *config_path, Config *config, bool once, Manager **re
         }
         m->config = config;
         m->once = once;
+        m->http_fd = -1;
+        m->start_time = time(NULL);
         m->config_path = strdup(config_path);
         if (!m->config_path)
                 return log_oom();
@@ -144,6 +154,10 @@ Manager *manager_free(Manager *m) {
         /* Certificates first: freeing a renewal abandons its order and removes its
          * challenge files. */
         manager_free_certs(m);
+        manager_challenges_done(m);
+        manager_reloads_done(m);
+        manager_reports_done(m);
+        safe_close(m->http_fd);
         manager_free_cas(m);
         sd_event_source_disable_unref(m->reload_timer);
         sd_event_source_disable_unref(m->certs_watch);
@@ -347,6 +361,7 @@ static void record_outcome(ManagedCert *mc, Renewal *r, int error) {
                                                   renewal_rate_limited(r), random_u64());
                 if (cert_state_record_failure(&mc->state, now, renewal_error_text(r), next) < 0)
                         log_oom();
+                report_failure(mc, "renewal-failed");
         }
         k = cert_state_save(store_dir_fd(m->store), mc->config->name, &mc->state);
         if (k < 0)
@@ -366,6 +381,7 @@ static void on_renewal_done(Renewal *r, int error, void *userdata) {
 
         if (error < 0) {
                 m->n_failed++;
+                m->renewal_failures_total++;
                 PolicyLevel level = mc->have_cert ? policy_expiry_level(mc->not_before, mc->not_after, time(NULL))
                                                   : POLICY_LEVEL_ERR;
                 static const int prio[] = { LOG_WARNING, LOG_WARNING, LOG_WARNING, LOG_ERR, LOG_CRIT };
@@ -381,6 +397,7 @@ static void on_renewal_done(Renewal *r, int error, void *userdata) {
                 }
         } else {
                 m->n_renewed++;
+                m->renewals_total++;
                 format_time(renewal_not_after(r), when, sizeof when);
                 if (m->once)
                         printf("%s: renewed in %.2fs: version %u, serial %s, expires %s\n", c->name, secs,
@@ -393,13 +410,82 @@ static void on_renewal_done(Renewal *r, int error, void *userdata) {
 
         mc->renewal = renewal_free(r);
         mc->force = false;
-        m->n_active--;
         manager_renewal_event(m, c->name, error < 0 ? "failed" : "installed", error < 0 ? mc->state.last_error : NULL);
+        /* Before the slot is given back, so that reloads wait for this deployment. */
+        if (error >= 0 && deployment_wanted(c))
+                manager_deploy(mc);
+        m->n_active--;
         if (!m->once && !m->stopping)
                 schedule_cert(mc);
         manager_dispatch(m);
+        manager_state_changed(m);
+}
+
+void manager_state_changed(Manager *m) {
         if (!m->once)
                 manager_notify_status(m);
+        manager_write_metrics(m);
+}
+
+static void on_deployment_done(Deployment *d, int error, void *userdata) {
+        ManagedCert *mc = userdata;
+        Manager *m = mc->manager;
+        const CertConfig *c = mc->config;
+        time_t now = time(NULL);
+        int k;
+
+        if (error < 0) {
+                _cleanup_free_ char *text = NULL;
+                time_t next = policy_next_attempt(mc->state.consecutive_failures + 1, now, false, 0, false, random_u64());
+                char when[64];
+
+                if (asprintf(&text, "deployed with errors: %s", deployment_error_text(d)) < 0)
+                        text = NULL;
+                mc->state.deploy_pending = true;
+                if (cert_state_record_failure(&mc->state, now, text ? text : "deployed with errors", next) < 0)
+                        log_oom();
+                format_time(next, when, sizeof when);
+                log_cert_errno(LOG_ERR, error, c->name, NULL,
+                               "The new certificate is live but deploying it failed (attempt %u; again not before %s): %s",
+                               mc->state.consecutive_failures, when, deployment_error_text(d));
+                if (m->once)
+                        printf("%s: deployed with errors: %s\n", c->name, deployment_error_text(d));
+                report_failure(mc, "deploy-failed");
+                m->n_deploy_failed++;
+        } else {
+                if (mc->state.deploy_pending)
+                        cert_state_record_deployed(&mc->state);
+                log_cert_errno(LOG_INFO, 0, c->name, NULL, "Deployed.");
+                if (m->once)
+                        printf("%s: deployed\n", c->name);
+        }
+        if (m->once)
+                fflush(stdout);
+        k = cert_state_save(store_dir_fd(m->store), c->name, &mc->state);
+        if (k < 0)
+                log_cert_errno(LOG_WARNING, k, c->name, NULL, "Failed to save the renewal state: %m");
+
+        mc->deployment = deployment_free(d);
+        m->n_deployments--;
+        manager_renewal_event(m, c->name, error < 0 ? "deploy-failed" : "deployed", error < 0 ? mc->state.last_error : NULL);
+        if (!m->once && !m->stopping)
+                schedule_cert(mc);
+        manager_check_idle(m);
+        manager_state_changed(m);
+}
+
+void manager_deploy(ManagedCert *mc) {
+        Manager *m = mc->manager;
+        int k;
+
+        if (mc->deployment)
+                return;
+        k = deployment_start(m, mc->config, on_deployment_done, mc, &mc->deployment);
+        if (k < 0) {
+                log_cert_errno(LOG_ERR, k, mc->config->name, NULL, "Failed to start deploying: %m");
+                return;
+        }
+        m->n_deployments++;
 }
 
 /* Start queued renewals while there is room. In --once mode, stop the loop when all are
@@ -422,16 +508,23 @@ static void manager_dispatch(Manager *m) {
                 }
                 m->n_active++;
         }
-        if (m->n_active == 0 && m->n_queue == 0) {
-                if (m->once)
-                        (void) sd_event_exit(m->event, 0);
-                else if (m->pending_config)
-                        manager_apply_pending_config(m);
-        }
+        if (m->n_active == 0 && m->n_queue == 0 && !m->once && m->pending_config)
+                manager_apply_pending_config(m);
+        manager_check_idle(m);
+}
+
+void manager_check_idle(Manager *m) {
+        manager_reloads_maybe_flush(m);
+        /* --once ends when nothing is left to do: DNS records removed, deployments,
+         * reloads and on_failure hooks included. */
+        if (m->once && m->n_active == 0 && m->n_queue == 0 && m->n_deployments == 0 && !manager_challenges_busy(m) &&
+            !manager_reloads_busy(m) && !manager_reports_busy(m))
+                (void) sd_event_exit(m->event, 0);
 }
 
 void manager_enqueue(Manager *m, ManagedCert *mc) {
-        if (mc->queued || mc->renewal)
+        /* A deployment in flight finishes first; its end reschedules (force included). */
+        if (mc->queued || mc->renewal || mc->deployment)
                 return;
         mc->queued = true;
         m->queue[m->n_queue++] = mc;
@@ -453,6 +546,11 @@ int manager_run_once(Manager *m) {
 
                 if (!why && policy_renewal_due(mc->not_before, mc->not_after, now))
                         why = now >= mc->not_after ? "expired" : "due";
+                if (!why && mc->state.deploy_pending && mc->have_cert) {
+                        log_cert_errno(LOG_INFO, 0, mc->config->name, NULL, "Deploying again (the last deployment failed).");
+                        manager_deploy(mc);
+                        continue;
+                }
                 if (!why) {
                         char a[64], b[64];
                         format_time(mc->not_after, a, sizeof a);
@@ -466,14 +564,14 @@ int manager_run_once(Manager *m) {
         }
         fflush(stdout);
 
-        if (m->n_active == 0 && m->n_queue == 0)
-                return m->n_failed > 0 ? -EIO : 0;
-
-        k = sd_event_loop(m->event);
-        if (k < 0)
-                return log_error_errno(k, "Event loop failed: %m");
+        if (m->n_active > 0 || m->n_queue > 0 || m->n_deployments > 0) {
+                k = sd_event_loop(m->event);
+                if (k < 0)
+                        return log_error_errno(k, "Event loop failed: %m");
+        }
+        manager_write_metrics(m);
 
         log_debug("%u renewed, %u failed, %u current; %ld connection(s) opened", m->n_renewed, m->n_failed,
                   m->n_current, http_client_connects(m->http));
-        return m->n_failed > 0 ? -EIO : 0;
+        return m->n_failed > 0 || m->n_deploy_failed > 0 ? -EIO : 0;
 }

@@ -19,6 +19,13 @@
 
 typedef struct Manager Manager;
 typedef struct Renewal Renewal;
+typedef struct ChallengeTask ChallengeTask;
+typedef struct Http01Server Http01Server;
+typedef struct TlsAlpnServer TlsAlpnServer;
+typedef struct Deployment Deployment;
+typedef struct UnitReloader UnitReloader;
+struct ReloadBatch;
+struct FailureHook;
 
 typedef struct ManagerCa {
         const CaConfig *config;
@@ -47,6 +54,7 @@ typedef struct ManagedCert {
         bool queued;
         bool force;               /* renew even if not due */
         Renewal *renewal;         /* in flight */
+        Deployment *deployment;   /* copies, deploy_hook, reloads of the installed version */
 } ManagedCert;
 
 struct Manager {
@@ -68,7 +76,27 @@ struct Manager {
 
         bool once;
         bool stopping;
-        unsigned n_renewed, n_failed, n_current;
+        unsigned n_renewed, n_failed, n_current, n_deploy_failed;
+
+        /* challenge.c: the built-in responders, the http-01 socket from systemd (or -1),
+         * and removals of DNS records still under way */
+        Http01Server *http01;
+        bool http01_activated;    /* http01 serves the socket from systemd */
+        TlsAlpnServer *tlsalpn;
+        int http_fd;
+        ChallengeTask *challenge_tasks;
+
+        /* deploy.c: unit reloads batched across certificates */
+        UnitReloader *reloader;
+        struct ReloadBatch *reload_pending, *reload_running;
+        unsigned n_deploying;     /* deployments that may still join the pending batch */
+        unsigned n_deployments;   /* deployments in flight */
+
+        /* report.c: on_failure hooks running; counters for metrics_file */
+        struct FailureHook *failure_hooks;
+        time_t start_time;
+        uint64_t renewals_total, renewal_failures_total, hook_failures_total, reload_failures_total;
+        int metrics_error;
 
         /* service.c, control.c */
         struct ControlServer *control;
@@ -126,6 +154,13 @@ void manager_apply_pending_config(Manager *m);
 /* --once: renew every certificate that is missing, changed or due; print one summary line
  * per certificate. Returns 0 if all went well, -EIO if any renewal failed. */
 int manager_run_once(Manager *m);
+/* Flush batched reloads when nothing can join them any more; in --once mode, end the loop
+ * when nothing at all is left to do. */
+void manager_check_idle(Manager *m);
+/* Deploy mc's live version (copies, deploy_hook, reloads); the outcome is recorded. */
+void manager_deploy(ManagedCert *mc);
+/* After anything a status reader sees changed: sd_notify STATUS and metrics_file. */
+void manager_state_changed(Manager *m);
 
 /* Daemon mode (service.c): returns when stopped by SIGTERM/SIGINT. */
 int manager_run_daemon(Manager *m);

@@ -6,8 +6,7 @@
 #include <stdio.h>
 
 #include "acme-order.h"
-#include "challenge-http01.h"
-#include "challenge-journal.h"
+#include "challenge.h"
 #include "key.h"
 #include "log.h"
 #include "manager.h"
@@ -22,7 +21,7 @@ struct Renewal {
         ManagerCa *ca;
         EVP_PKEY *key;
         gid_t key_gid;
-        ChallengeSolver solver;
+        Challenges *challenges;
         AcmeOrder *order;
         bool waiting_ready;
 
@@ -89,35 +88,6 @@ static void renewal_fail(Renewal *r, int error, const char *fmt, ...) {
                 r->error_text = NULL;
         va_end(ap);
         renewal_finish(r, error < 0 ? error : -EIO);
-}
-
-/* http-01 through the certificate's webroot. */
-static int webroot_deploy(void *userdata, const char *id_type, const char *id_value, const char *token,
-                          const char *key_authorization) {
-        Renewal *r = userdata;
-        int k;
-
-        /* Recorded first, so a crash from here on leaves nothing behind after a restart. */
-        k = challenge_journal_add(store_dir_fd(r->manager->store), r->cert->webroot, token);
-        if (k < 0)
-                return k;
-        k = http01_webroot_deploy(r->cert->webroot, token, key_authorization);
-        if (k < 0)
-                (void) challenge_journal_remove(store_dir_fd(r->manager->store), token);
-        else
-                log_debug("%s: wrote http-01 challenge for %s under %s", r->cert->name, id_value, r->cert->webroot);
-        return k;
-}
-
-static int webroot_cleanup(void *userdata, const char *id_type, const char *id_value, const char *token) {
-        Renewal *r = userdata;
-        int k = http01_webroot_remove(r->cert->webroot, token);
-        if (k < 0)
-                log_warning_errno(k, "%s: failed to remove the http-01 challenge file for %s under %s: %m",
-                                  r->cert->name, id_value, r->cert->webroot);
-        else
-                (void) challenge_journal_remove(store_dir_fd(r->manager->store), token);
-        return k;
 }
 
 static void on_order_progress(AcmeOrder *o, const char *event, const char *detail, void *userdata) {
@@ -221,7 +191,7 @@ static void renewal_order(Renewal *r) {
 
         AcmeOrderParams p = {
                 .identifiers = r->cert->domains,
-                .solver = &r->solver,
+                .solver = challenges_solver(r->challenges),
                 .cert_key = r->key,
                 .profile = profile,
                 .preferred_chain = r->cert->preferred_chain,
@@ -235,15 +205,11 @@ static void renewal_order(Renewal *r) {
 /* Check what can be checked before any network traffic. */
 static int renewal_prepare(Renewal *r) {
         const CertConfig *c = r->cert;
+        int k;
 
-        if (c->challenge != CHALLENGE_HTTP01 || !c->webroot)
-                return -EOPNOTSUPP;
-        r->solver = (ChallengeSolver) {
-                .type = "http-01",
-                .deploy = webroot_deploy,
-                .cleanup = webroot_cleanup,
-                .userdata = r,
-        };
+        k = challenges_new(r->manager, c, &r->challenges);
+        if (k < 0)
+                return k;
 
         r->key_gid = (gid_t) -1;
         if (c->key_group) {
@@ -274,11 +240,7 @@ int renewal_start(Manager *m, const CertConfig *cert, const char *replaces, Rene
                 return -ENOMEM;
 
         k = renewal_prepare(r);
-        if (k == -EOPNOTSUPP)
-                renewal_fail(r, k, "challenge %s%s is not supported by this version of renewd (only http-01 with webroot)",
-                             challenge_type_to_string(cert->challenge),
-                             cert->challenge == CHALLENGE_HTTP01 ? " without webroot (built-in responder)" : "");
-        else if (k == -ESRCH)
+        if (k == -ESRCH)
                 renewal_fail(r, k, "key_group %s does not exist", cert->key_group);
         else if (k < 0)
                 renewal_fail(r, k, "Failed to look up key_group %s: %s", cert->key_group, strerror(-k));
@@ -303,7 +265,8 @@ Renewal *renewal_free(Renewal *r) {
                 return NULL;
         if (r->waiting_ready)
                 acme_client_ready_cancel(r->ca->client, on_ready, r);
-        acme_order_free(r->order);
+        acme_order_free(r->order); /* first: it cleans up its challenges */
+        challenges_free(r->challenges);
         sd_event_source_disable_unref(r->done_event);
         EVP_PKEY_free(r->key);
         free(r->error_text);

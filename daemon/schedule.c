@@ -36,6 +36,11 @@ static uint64_t cert_seed(ManagedCert *mc) {
         return stable_random(mc->cert_id ? mc->cert_id : mc->serial ? mc->serial : mc->config->name);
 }
 
+/* The live version's deployment failed and is to be retried (not a new order). */
+static bool deploy_wanted(ManagedCert *mc) {
+        return mc->state.deploy_pending && mc->have_cert && mc->domains_match;
+}
+
 static int on_cert_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         ManagedCert *mc = userdata;
         time_t now = time(NULL);
@@ -44,6 +49,11 @@ static int on_cert_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         if (ari_wanted(mc) && mc->state.ari_next_poll <= now && !mc->ari_req && !mc->ari_waiting_ready) {
                 ari_poll(mc);
                 busy = true;
+        }
+        if (mc->next_renewal > now && deploy_wanted(mc) && mc->state.next_attempt <= now) {
+                log_cert_errno(LOG_INFO, 0, mc->config->name, NULL, "Deploying again (the last deployment failed).");
+                manager_deploy(mc);
+                return 0;
         }
         if (mc->next_renewal <= now) {
                 const char *why = managed_cert_urgent_reason(mc);
@@ -61,7 +71,7 @@ void schedule_cert(ManagedCert *mc) {
         time_t now = time(NULL), renew_at, wake;
         int k;
 
-        if (mc->renewal || mc->queued || mc->manager->stopping)
+        if (mc->renewal || mc->queued || mc->deployment || mc->manager->stopping)
                 return;
 
         RenewalPlanInput in = {
@@ -79,6 +89,8 @@ void schedule_cert(ManagedCert *mc) {
         wake = renew_at;
         if (!mc->ari_req && !mc->ari_waiting_ready && ari_wanted(mc) && mc->state.ari_next_poll < wake)
                 wake = mc->state.ari_next_poll;
+        if (deploy_wanted(mc) && mc->state.next_attempt < wake)
+                wake = mc->state.next_attempt;
         if (wake < now)
                 wake = now;
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "control.h"
+#include "challenge.h"
 #include "log.h"
 #include "manager.h"
 #include "renewal.h"
@@ -19,22 +20,34 @@
 void manager_notify_status(Manager *m) {
         unsigned failing = 0, renewing = 0;
         const ManagedCert *next = NULL;
-        char line[512], when[64] = "";
+        char line[768], when[64] = "", names[256] = "";
+        size_t used = 0;
+        bool full = false;
 
         for (size_t i = 0; i < m->n_certs; i++) {
                 const ManagedCert *mc = &m->certs[i];
-                if (mc->state.consecutive_failures > 0)
+                if (mc->state.consecutive_failures > 0) {
+                        /* Name the failing ones: "systemctl status" is where people look. */
+                        int n = full ? 0 : snprintf(names + used, sizeof names - used, "%s%s", failing ? ", " : "",
+                                                    mc->config->name);
+                        if (!full && n > 0 && (size_t) n < sizeof names - 6 - used)
+                                used += (size_t) n;
+                        else if (!full) {
+                                memcpy(names + used, ", ...", 6);
+                                full = true;
+                        }
                         failing++;
-                if (mc->renewal || mc->queued)
+                }
+                if (mc->renewal || mc->queued || mc->deployment)
                         renewing++;
                 else if (mc->timer && (!next || mc->next_renewal < next->next_renewal))
                         next = mc;
         }
         if (next)
                 format_time(next->next_renewal, when, sizeof when);
-        snprintf(line, sizeof line, "STATUS=%zu certificate%s, %u failing, %u renewing%s%s%s%s", m->n_certs,
-                 m->n_certs == 1 ? "" : "s", failing, renewing, next ? "; next: " : "", next ? next->config->name : "",
-                 next ? " at " : "", when);
+        snprintf(line, sizeof line, "STATUS=%zu certificate%s, %u failing%s%s%s, %u renewing%s%s%s%s", m->n_certs,
+                 m->n_certs == 1 ? "" : "s", failing, failing ? " (" : "", names, failing ? ")" : "", renewing,
+                 next ? "; next: " : "", next ? next->config->name : "", next ? " at " : "", when);
         (void) sd_notify(false, line);
 }
 
@@ -211,6 +224,7 @@ int manager_run_daemon(Manager *m) {
         k = control_server_new(m, &m->control);
         if (k < 0)
                 return k;
+        manager_challenges_reset(m); /* http_keep_open */
 
         log_info("Managing %zu certificate%s.", m->n_certs, m->n_certs == 1 ? "" : "s");
         schedule_all(m);
