@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* renewctl: the command line, the table of commands, and what every failure of a call
- * means to the user (one message, one exit status). The commands are in query.c and
- * actions.c, the connection in client.c. renewctl knows renewd only through the Varlink protocol
- * (lib/varlink.h) and the interface in docs/io.renewd.varlink. */
+ * means to the user (one message, one exit status). The commands are in query.c,
+ * actions.c and import.c, the connection in client.c. renewctl knows renewd only through
+ * the Varlink protocol (lib/varlink.h) and the interface in docs/io.renewd.varlink. */
 
 #include <getopt.h>
 #include <math.h>
@@ -35,6 +35,7 @@ static const Command commands[] = {
         { "remove", cmd_remove, 1, 1, false },
         { "revoke", cmd_revoke, 1, 1, false },
         { "events", cmd_events, 0, 0, true },
+        { "import-certbot", cmd_import_certbot, 0, 1, false },
 };
 
 static const Command *command_find(const char *name) {
@@ -67,7 +68,13 @@ static void help(void) {
                "  revoke NAME              revoke the certificate at the CA (renewd does not replace\n"
                "                           it: renew --force NAME, or remove NAME)\n"
                "      --reason R           unspecified (default), keyCompromise, affiliationChanged,\n"
-               "                           superseded, cessationOfOperation, privilegeWithdrawn\n\n"
+               "                           superseded, cessationOfOperation, privilegeWithdrawn\n"
+               "  import-certbot [DIR]     take over certbot's certificates (DIR: /etc/letsencrypt) without\n"
+               "                           issuing new ones: writes certs_dir/NAME.conf for each lineage,\n"
+               "                           installs its certificate, then asks renewd to reload\n"
+               "      --config PATH        renewd's configuration (default %s)\n"
+               "      --dns-hook PROGRAM   the dns_hook of lineages certbot validates with dns-01\n"
+               "      --dry-run            print the drop-ins, change nothing\n\n"
                "Options:\n"
                "      --socket PATH        the control socket (default %s;\n"
                "                           @NAME for an abstract socket)\n"
@@ -80,13 +87,15 @@ static void help(void) {
                "Exit status:\n"
                "  0    all fine\n"
                "  1    a call failed; or, for status and list, a certificate is failing, due,\n"
-               "       missing, expired or inside its renewal window (needs attention)\n"
+               "       missing, expired or inside its renewal window (needs attention); for\n"
+               "       import-certbot, a certificate was skipped\n"
                "  2    usage error, or a command this version does not support yet\n"
                "  3    renewd cannot be reached at the socket, or did not answer in time\n"
                "  4    permission denied: renew and reload need root; status, list and show need\n"
                "       root or membership in renewd's control_group\n"
                "  130  interrupted by SIGINT (143: SIGTERM); a renewal already started goes on\n",
-               RENEWCTL_DEFAULT_SOCKET, RENEWCTL_DEFAULT_TIMEOUT_SEC, RENEWCTL_RENEW_WAIT_SEC / 60);
+               RENEWD_DEFAULT_CONFIG, RENEWCTL_DEFAULT_SOCKET, RENEWCTL_DEFAULT_TIMEOUT_SEC,
+               RENEWCTL_RENEW_WAIT_SEC / 60);
 }
 
 enum {
@@ -102,6 +111,9 @@ enum {
         ARG_KEY_TYPE,
         ARG_CHALLENGE,
         ARG_REASON,
+        ARG_CONFIG,
+        ARG_DNS_HOOK,
+        ARG_DRY_RUN,
 };
 
 static int parse_timeout(const char *s, uint64_t *ret) {
@@ -136,10 +148,13 @@ static int parse_args(int argc, char **argv, Args *a) {
                 { "key-type", required_argument, NULL, ARG_KEY_TYPE },
                 { "challenge", required_argument, NULL, ARG_CHALLENGE },
                 { "reason", required_argument, NULL, ARG_REASON },
+                { "config", required_argument, NULL, ARG_CONFIG },
+                { "dns-hook", required_argument, NULL, ARG_DNS_HOOK },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 {},
         };
         char bad[256] = "";
-        const char *renew_only = NULL, *add_only = NULL, *revoke_only = NULL;
+        const char *renew_only = NULL, *add_only = NULL, *revoke_only = NULL, *import_only = NULL;
         const Command *cmd;
         size_t n;
         int c;
@@ -153,6 +168,7 @@ static int parse_args(int argc, char **argv, Args *a) {
                                 break;
                         }
                         a->socket = optarg;
+                        a->socket_given = true;
                         break;
                 case ARG_JSON:
                         a->json = true;
@@ -199,6 +215,26 @@ static int parse_args(int argc, char **argv, Args *a) {
                         a->reason = optarg;
                         revoke_only = "--reason";
                         break;
+                case ARG_CONFIG:
+                        if (isempty(optarg)) {
+                                snprintf(bad, sizeof(bad), "--config needs a path");
+                                break;
+                        }
+                        a->config = optarg;
+                        import_only = "--config";
+                        break;
+                case ARG_DNS_HOOK:
+                        if (isempty(optarg)) {
+                                snprintf(bad, sizeof(bad), "--dns-hook needs a program");
+                                break;
+                        }
+                        a->dns_hook = optarg;
+                        import_only = "--dns-hook";
+                        break;
+                case ARG_DRY_RUN:
+                        a->dry_run = true;
+                        import_only = "--dry-run";
+                        break;
                 case ':':
                         snprintf(bad, sizeof(bad), "option '%s' needs an argument", argv[optind - 1]);
                         break;
@@ -239,6 +275,10 @@ static int parse_args(int argc, char **argv, Args *a) {
                 fprintf(stderr, "renewctl: %s applies only to revoke\n", revoke_only);
                 return -EXIT_USAGE;
         }
+        if (import_only && !streq(cmd->name, "import-certbot")) {
+                fprintf(stderr, "renewctl: %s applies only to import-certbot\n", import_only);
+                return -EXIT_USAGE;
+        }
         if (add_only && !streq(cmd->name, "add")) {
                 fprintf(stderr, "renewctl: %s applies only to add\n", add_only);
                 return -EXIT_USAGE;
@@ -266,7 +306,8 @@ static int parse_args(int argc, char **argv, Args *a) {
         }
         for (size_t i = 0; i < n; i++)
                 if (isempty(a->args[i])) {
-                        fprintf(stderr, "renewctl: %s: empty certificate name\n", cmd->name);
+                        fprintf(stderr, "renewctl: %s: empty %s\n", cmd->name,
+                                streq(cmd->name, "import-certbot") ? "directory name" : "certificate name");
                         return -EXIT_USAGE;
                 }
         return 1;

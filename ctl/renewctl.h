@@ -29,6 +29,7 @@ enum {
 
 typedef struct Args {
         const char *socket;
+        bool socket_given;      /* --socket was given (else import-certbot uses control_socket) */
         bool json;
         uint64_t timeout_usec;
         const char *command;
@@ -36,6 +37,8 @@ typedef struct Args {
         bool all, force, no_wait;
         const char *webroot, *ca, *key_type, *challenge;   /* add */
         const char *reason;                                /* revoke */
+        const char *config, *dns_hook;                     /* import-certbot */
+        bool dry_run;                                      /* import-certbot */
 } Args;
 
 /* Set by the SIGINT/SIGTERM handler. */
@@ -78,3 +81,5 @@ int cmd_add(const Args *a);
 int cmd_remove(const Args *a);
 int cmd_events(const Args *a);
 int cmd_revoke(const Args *a);
+/* import.c */
+int cmd_import_certbot(const Args *a);

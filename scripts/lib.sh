@@ -14,6 +14,7 @@ RENEWD_PACKAGES=(
 	libssl-dev libcurl4-openssl-dev libcjson-dev libsystemd-dev
 	pebble nginx-light openssl curl valgrind python3
 	systemd util-linux mount libseccomp2 scdoc
+	bind9 bind9-dnsutils dbus-daemon certbot
 )
 
 renewd_say() { printf '==> %s\n' "$*" >&2; }

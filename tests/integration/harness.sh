@@ -317,6 +317,46 @@ harness_gen_tls() {
 }
 
 # ---------------------------------------------------------------------------------------
+# a private D-Bus with a fake systemd (tests/integration/fake-systemd.c)
+
+# harness_start_fake_systemd LOG — a private dbus-daemon and the fake org.freedesktop.systemd1
+# on it, which appends "RELOAD unit mode" to LOG for every ReloadOrRestartUnit. Exports
+# DBUS_SYSTEM_BUS_ADDRESS so that renewd started from here talks to it.
+harness_start_fake_systemd() {
+	local log="$1" conf="$H_DIR/dbus.conf" sock="$H_DIR/dbus.sock" pid i
+	[[ -x "${FAKE_SYSTEMD:-}" ]] || h_die "FAKE_SYSTEMD is not set to the built fake-systemd"
+	command -v dbus-daemon >/dev/null || h_die "dbus-daemon is not installed"
+	cat >"$conf" <<-EOF
+		<busconfig>
+		  <type>system</type>
+		  <listen>unix:path=$sock</listen>
+		  <auth>EXTERNAL</auth>
+		  <policy context="default">
+		    <allow user="*"/>
+		    <allow own="*"/>
+		    <allow send_destination="*" eavesdrop="true"/>
+		    <allow eavesdrop="true"/>
+		  </policy>
+		</busconfig>
+	EOF
+	dbus-daemon --config-file="$conf" --nofork --nopidfile >"$H_DIR/dbus.log" 2>&1 &
+	pid=$!
+	_h_register "$pid" dbus-daemon
+	H_LOGS+=("$H_DIR/dbus.log")
+	for ((i = 0; i < 100; i++)); do [[ -S "$sock" ]] && break; sleep 0.1; done
+	[[ -S "$sock" ]] || h_die "dbus-daemon did not start"
+	export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$sock"
+	: >"$log"
+	"$FAKE_SYSTEMD" "$log" >"$H_DIR/fake-systemd.out" 2>&1 &
+	pid=$!
+	_h_register "$pid" fake-systemd
+	H_LOGS+=("$H_DIR/fake-systemd.out")
+	for ((i = 0; i < 100; i++)); do grep -q READY "$H_DIR/fake-systemd.out" 2>/dev/null && break; sleep 0.1; done
+	grep -q READY "$H_DIR/fake-systemd.out" || h_die "fake-systemd did not start"
+	h_log "dbus-daemon at $DBUS_SYSTEM_BUS_ADDRESS with fake-systemd (log $log)"
+}
+
+# ---------------------------------------------------------------------------------------
 # pebble-challtestsrv
 
 harness_start_challtestsrv() {
@@ -643,6 +683,15 @@ harness_split_pem() {
 # CN of a certificate's subject / issuer.
 harness_subject_cn() { openssl x509 -noout -subject -nameopt multiline -in "$1" | sed -n 's/^ *commonName *= *//p'; }
 harness_issuer_cn() { openssl x509 -noout -issuer -nameopt multiline -in "$1" | sed -n 's/^ *commonName *= *//p'; }
+# harness_pid_gone PID — the process has ended (gone, or a zombie nobody reaped: in a
+# container without an init that reaps, killed orphans stay zombies).
+harness_pid_gone() {
+	local st
+	[[ -n "$1" ]] || return 1
+	st="$(ps -o stat= -p "$1" 2>/dev/null)" || return 0
+	[[ -z "$st" || "$st" == Z* ]]
+}
+
 harness_serial() { openssl x509 -noout -serial -in "$1" | sed 's/^serial=//'; }
 
 # Sorted SANs of a certificate, one a line (DNS names and IP addresses, without prefix).

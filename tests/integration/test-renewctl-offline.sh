@@ -238,7 +238,7 @@ complete_words() {
 	bash -c 'source "$0"; COMP_WORDS=("${@}"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _renewctl; echo "${COMPREPLY[*]}"' \
 		"$T_SRCROOT/ctl/renewctl.bash-completion" "$RENEWCTL" "$@"
 }
-check "completion: the commands" test "$(complete_words "")" = "status list show renew reload add remove revoke events"
+check "completion: the commands" test "$(complete_words "")" = "status list show renew reload add remove revoke events import-certbot"
 check "completion: commands by prefix" test "$(complete_words re)" = "renew reload remove revoke"
 check "completion: the options" test "$(complete_words --socket "$S" --j)" = "--json"
 check "completion: renew's options" test "$(complete_words --socket "$S" renew --n)" = "--no-wait"
