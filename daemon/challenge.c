@@ -30,6 +30,7 @@ typedef struct DnsRecord {
         Hook *hook;
         DnsUpdate *update;
         DnsPropagation *propagation;
+        bool maybe_set;  /* the record may exist: its removal is owed */
         struct DnsRecord *next;
 } DnsRecord;
 
@@ -271,6 +272,15 @@ static void on_set_hook_done(Hook *h, int result, void *userdata) {
 static void on_set_update_done(DnsUpdate *u, int error, void *userdata) {
         DnsRecord *r = userdata;
 
+        /* The server said no (or there was no zone): nothing to remove. A lost answer
+         * leaves it open whether the update was applied. */
+        switch (error) {
+        case -EACCES: case -EPERM: case -EPROTO: case -EKEYREJECTED: case -ENOKEY: case -EKEYEXPIRED: case -ENOENT:
+                r->maybe_set = false;
+                break;
+        default:
+                break;
+        }
         if (error < 0) {
                 dns_record_failed(r, error, "%s", dns_update_error_text(u));
                 return;
@@ -304,6 +314,7 @@ static int dns_deploy(Challenges *ch, AcmeOrder *o, const ChallengeSpec *c, char
                                          ret_error_text);
         if (k < 0)
                 return k;
+        r->maybe_set = true;
         log_cert_errno(LOG_INFO, 0, ch->cert->name, NULL, "Setting the TXT record %s for %s.", r->fqdn, r->identifier);
         r->next = ch->records;
         ch->records = TAKE_PTR(r);
@@ -317,7 +328,8 @@ static void dns_cleanup(Challenges *ch, const ChallengeSpec *c) {
                 if (!streq(r->token, c->token))
                         continue;
                 *p = r->next;
-                dns_record_remove(ch, r->fqdn, r->identifier, r->value);
+                if (r->maybe_set)
+                        dns_record_remove(ch, r->fqdn, r->identifier, r->value);
                 dns_record_free(r);
                 return;
         }

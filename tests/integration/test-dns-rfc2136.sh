@@ -199,6 +199,43 @@ check "... naming the server and what it answered" grep -qF \
 	"error: the TXT record at $FQDN did not have the value on 1 of 1 servers within 2 s: $server (no such name)" \
 	"$H_DIR/gone.err"
 
+echo "== renewd: a certificate (with a wildcard) by RFC 2136, Pebble resolving through named"
+harness_need_renewd
+harness_gen_tls
+H_DNS_PORT="$NAMED_PORT" # pebble asks named for the TXT records
+harness_port H_HTTP_PORT # unused: no http-01 here
+harness_start_pebble
+harness_pebble_root
+cfg="$H_DIR/renewd.conf"
+harness_write_config "$cfg"
+harness_add_cert "$cfg" rfc "example.test *.example.test" webroot= challenge=dns-01 \
+	"dns_update_server=$server" "dns_update_key_file=$nd/acme.key" "dns_resolver=$server" \
+	dns_propagation_timeout=30
+harness_renewd "$H_DIR/run-rfc" -c "$cfg" --once
+check "renewd --once exits 0" test "$H_RC" = 0
+harness_check_cert "$H_DIR/state" rfc "example.test *.example.test" "$H_PEBBLE_ROOT" 1
+check "renewd found the zone and set both records" \
+	test "$(grep -c 'Setting the TXT record _acme-challenge.example.test.' "$H_DIR/run-rfc")" = 2
+check "the records are removed after validation" test -z "$(txt _acme-challenge.example.test)"
+check "the key's secret is not in renewd's output" \
+	bash -c '! grep -qF -- "$1" "$2"' _ "$(secret_of "$nd/acme.key")" "$H_DIR/run-rfc"
+
+echo "== renewd: a key with the wrong secret is refused with a clear error"
+cfg2="$H_DIR/renewd-bad.conf"
+HC_STATE_DIR="$H_DIR/state-bad" harness_write_config "$cfg2"
+harness_add_cert "$cfg2" bad "bad.example.test" webroot= challenge=dns-01 \
+	"dns_update_server=$server" "dns_update_key_file=$nd/wrong-secret.key" "dns_resolver=$server"
+harness_renewd "$H_DIR/run-bad" -c "$cfg2" --once
+check "renewd --once fails" test "$H_RC" != 0
+check "the error names the server and BADSIG" \
+	grep -qF "refused the update of _acme-challenge.bad.example.test: NOTAUTH (TSIG signature not accepted, is the secret right?: BADSIG)" \
+	"$H_DIR/run-bad"
+check "nothing was installed" test ! -e "$H_DIR/state-bad/live/bad"
+check "nothing was added to the zone" test -z "$(txt _acme-challenge.bad.example.test)"
+check "the wrong secret is not in renewd's output" \
+	bash -c '! grep -qF -- "$1" "$2"' _ "$(secret_of "$nd/wrong-secret.key")" "$H_DIR/run-bad"
+
+harness_stop pebble
 harness_stop named
 check "named is stopped" bash -c '! kill -0 "$1" 2>/dev/null' _ "$NAMED_PID"
 harness_done
