@@ -45,4 +45,39 @@ kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
 check "SIGTERM: exit status 0 (got $rc)" test "$rc" = 0
+
+echo "== renewd-http.socket: the http-01 port is handed over too"
+# A second pebble validates http-01 on a port that only systemd-socket-activate binds;
+# http_listen names a port renewd could not bind, so only the handed-over socket works.
+harness_port H_HTTP_PORT
+harness_start_pebble
+harness_pebble_root
+cfg2="$H_DIR/renewd-http.conf"
+sock2="$H_DIR/activated2.sock"
+HC_STATE_DIR="$H_DIR/state2" HC_CONTROL_SOCKET="$H_DIR/not-used2.sock" harness_write_config "$cfg2"
+sed -i "/^\[daemon\]/a http_listen = 127.0.0.1:1" "$cfg2"
+harness_add_cert "$cfg2" builtin "builtin-act.test" webroot=
+systemd-socket-activate -l "$sock2" -l "127.0.0.1:$H_HTTP_PORT" -- "$RENEWD" -c "$cfg2" >"$H_DIR/daemon2.log" 2>&1 &
+pid=$!
+_h_register "$pid" renewd-activated-http
+H_LOGS+=("$H_DIR/daemon2.log")
+code=""
+for ((i = 0; i < 100; i++)); do
+	code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$H_HTTP_PORT/.well-known/acme-challenge/nothing-here")" || true
+	[[ "$code" == 404 ]] && break
+	sleep 0.1
+done
+check "the handed-over http socket answers 404 for an unknown token (got $code)" test "$code" = 404
+for ((i = 0; i < 300; i++)); do
+	[[ -L "$H_DIR/state2/live/builtin" ]] && break
+	sleep 0.1
+done
+check "the built-in responder on the handed-over socket got a certificate issued" test -L "$H_DIR/state2/live/builtin"
+check "renewd never tried http_listen (no bind error logged)" bash -c '! grep -q "cannot listen on 127.0.0.1:1" "$1"' _ "$H_DIR/daemon2.log"
+code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$H_HTTP_PORT/.well-known/acme-challenge/nothing-here")" || true
+check "the socket still answers after the challenge (404, got $code)" test "$code" = 404
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+check "SIGTERM: exit status 0 (got $rc)" test "$rc" = 0
 harness_done
