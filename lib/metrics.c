@@ -58,7 +58,7 @@ static const MetricsFamily metrics_families[] = {
         DAEMON("certificates", "gauge", METRICS_SIZE, certificates,
                "Certificates in the configuration."),
         DAEMON("hook_failures_total", "counter", METRICS_U64, hook_failures_total,
-               "Deploy hooks that failed since the daemon started."),
+               "Hooks (deploy_hook, on_failure) that failed since the daemon started."),
         DAEMON("reload_failures_total", "counter", METRICS_U64, reload_failures_total,
                "Service reloads that failed since the daemon started."),
         DAEMON("renewal_failures_total", "counter", METRICS_U64, renewal_failures_total,

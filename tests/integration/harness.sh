@@ -186,6 +186,27 @@ harness_stop_daemon() {
 	return 0
 }
 
+# harness_start_notify_listener SOCKET LOG — receive sd_notify datagrams on SOCKET and
+# append each line to LOG (needs python3; returns 1 without it).
+harness_start_notify_listener() {
+	local i
+	command -v python3 >/dev/null 2>&1 || return 1
+	: >"$2"
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as f:
+    while True:
+        for line in s.recv(65536).decode(errors="replace").splitlines():
+            if line:
+                f.write(line + "\n")
+' "$1" "$2" >"$H_DIR/notify-listener.err" 2>&1 &
+	_h_register $! notify-listener
+	for ((i = 0; i < 50; i++)); do [[ -S "$1" ]] && return 0; sleep 0.1; done
+	return 1
+}
+
 # harness_daemon_alive — true while $daemon_pid is set and runs.
 harness_daemon_alive() { [[ -n "$daemon_pid" ]] && kill -0 "$daemon_pid" 2>/dev/null; }
 

@@ -99,7 +99,7 @@ fi
 
 echo "== metrics_file"
 check "metrics_file exists" test -s "$metrics"
-check "metrics_file parses as Prometheus text format" python3 "$promparse" "$metrics"
+check "metrics_file parses as Prometheus text format" bash -c 'python3 "$1" "$2" >/dev/null' _ "$promparse" "$metrics"
 python3 "$promparse" "$metrics" >"$H_DIR/metrics.json" 2>/dev/null || true
 na_alpha=$(date -d "$(openssl x509 -noout -enddate -in "$state/live/alpha/cert.pem" | cut -d= -f2)" +%s)
 check "alpha's not_after metric is the certificate's" python3 -c '
@@ -155,5 +155,41 @@ check "hang: --once fails" test "$H_RC" != 0
 check "hang: the error says the hook timed out" grep -q 'deploy_hook timed out' "$H_DIR/run-hang"
 check "hang: the certificate is live anyway" test -s "$H_DIR/state3/live/hang/cert.pem"
 check "hang: the hook's child was killed" harness_pid_gone "$(cat "$hooks/hang-child")"
+
+echo "== the daemon: a failing renewal in STATUS=, renewctl status, metrics and on_failure"
+cfg5="$H_DIR/renewd-daemon.conf"
+mkdir -p "$H_DIR/not-served"
+HC_STATE_DIR="$H_DIR/state5" HC_CONTROL_SOCKET="$H_DIR/control5" harness_write_config "$cfg5"
+metrics5="$H_DIR/metrics/daemon.prom"
+sed -i "/^\[daemon\]/a metrics_file = $metrics5" "$cfg5"
+harness_add_cert "$cfg5" good "good.test"
+harness_add_cert "$cfg5" broken "broken.test" "webroot=$H_DIR/not-served" "on_failure=$hooks/page daemon-alert"
+: >"$hooks/pages"
+notify_log="$H_DIR/notify5.log"
+have_notify=0
+harness_start_notify_listener "$H_DIR/notify5.sock" "$notify_log" && have_notify=1
+((have_notify)) && export NOTIFY_SOCKET="$H_DIR/notify5.sock"
+harness_start_daemon "$cfg5" "$H_DIR/daemon5.err" "$H_DIR/daemon5.out"
+unset NOTIFY_SOCKET
+H_LOGS+=("$H_DIR/daemon5.err")
+failing_metric() { grep -qx 'renewd_certificate_consecutive_failures{name="broken"} 1' "$metrics5"; }
+check "the daemon records the failure in metrics_file" harness_wait_until 60 failing_metric
+check "good was issued meanwhile" test -L "$H_DIR/state5/live/good"
+check "metrics_file still parses" bash -c 'python3 "$1" "$2" >/dev/null' _ "$promparse" "$metrics5"
+if ((have_notify)); then
+	check "STATUS= names the failing certificate" \
+		harness_wait_until 10 grep -q '^STATUS=2 certificates, 1 failing (broken)' "$notify_log"
+fi
+check "on_failure ran for the failed renewal" harness_wait_until 10 grep -q '^RENEWD_EVENT=renewal-failed$' "$hooks/pages"
+check "on_failure was told there is no certificate yet" grep -qx 'RENEWD_DAYS_LEFT=' "$hooks/pages"
+"$RENEWCTL" --socket "$H_DIR/control5" status >"$H_DIR/status5.out" 2>&1 && status_rc=0 || status_rc=$?
+sed 's/^/    | /' "$H_DIR/status5.out" >&2
+check "renewctl status exits 1 while a certificate fails" test "$status_rc" = 1
+check "renewctl status counts the failing certificate" grep -qi 'failing' "$H_DIR/status5.out"
+"$RENEWCTL" --socket "$H_DIR/control5" list >"$H_DIR/list5.out" 2>&1 || true
+sed 's/^/    | /' "$H_DIR/list5.out" >&2
+check "renewctl list shows broken's error" grep -q 'broken.*unauthorized\|broken.*invalid' "$H_DIR/list5.out"
+harness_stop_daemon
+check "the daemon stops cleanly" test "$stop_rc" = 0
 
 harness_done

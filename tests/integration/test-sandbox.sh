@@ -479,21 +479,7 @@ rm -f /etc/.renewd-probe /usr/.renewd-probe /var/lib/.renewd-probe "$H_WEBROOT/.
 echo "== the daemon, sandboxed: issue, notify, watchdog, reload, stop"
 notify_sock="$H_DIR/notify.sock"
 notify_log="$H_DIR/notify.log"
-: >"$notify_log"
-if command -v python3 >/dev/null 2>&1; then
-	python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as f:
-    while True:
-        for line in s.recv(65536).decode(errors="replace").splitlines():
-            if line:
-                f.write(line + "\n")
-' "$notify_sock" "$notify_log" >"$H_DIR/notify.err" 2>&1 &
-	_h_register $! notify-listener
-	for ((i = 0; i < 50; i++)); do [[ -S "$notify_sock" ]] && break; sleep 0.1; done
-fi
+harness_start_notify_listener "$notify_sock" "$notify_log" || true
 have_notify=0
 [[ -S "$notify_sock" ]] && have_notify=1
 ((have_notify)) || h_log "NOTE: no python3: sd_notify is not checked"
