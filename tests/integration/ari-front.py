@@ -295,8 +295,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.forward(body, rewrite=self.rewrite_directory)
         elif self.command == "POST" and self.maybe_new_order(body):
             pass
+        elif self.server.drop_challenges:
+            self.forward(body, rewrite=self.drop_challenges)
         else:
             self.forward(body)
+
+    def drop_challenges(self, data, host):
+        """Leave the challenges of the dropped types out of authorization objects, as a CA
+        that does not offer them would."""
+        try:
+            d = json.loads(data)
+        except ValueError:
+            return data
+        if not isinstance(d, dict) or not isinstance(d.get("challenges"), list):
+            return data
+        d["challenges"] = [c for c in d["challenges"]
+                           if not (isinstance(c, dict) and c.get("type") in self.server.drop_challenges)]
+        return json.dumps(d, indent=2).encode()
 
     do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = handle_any
 
@@ -317,6 +332,8 @@ def main():
     ap.add_argument("--dir-path", default="/dir")
     ap.add_argument("--log", required=True, help="JSON-lines log of newOrder and renewalInfo requests")
     ap.add_argument("--profiles", default="", help="comma-separated names for the directory's meta.profiles")
+    ap.add_argument("--drop-challenge", action="append", default=[],
+                    help="leave challenges of this type out of authorizations (repeatable)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
 
@@ -326,6 +343,7 @@ def main():
     srv.state = State(a.log)
     srv.dir_path = a.dir_path
     srv.profiles = [p for p in a.profiles.split(",") if p]
+    srv.drop_challenges = set(a.drop_challenge)
     srv.up_host = up.hostname
     srv.up_port = up.port or 443
     srv.up_ctx = ssl.create_default_context(cafile=a.upstream_ca)

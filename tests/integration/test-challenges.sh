@@ -152,4 +152,16 @@ check "hang: the error says the hook timed out" grep -qi 'timed out' "$H_DIR/run
 check "hang: the hook's child is gone" harness_pid_gone "$(cat "$H_DIR/hook/hang-child")"
 check "hang: nothing was installed" test ! -e "$H_DIR/state3/live/hang"
 
+echo "== a CA that offers no configured challenge: a clear error"
+harness_start_front "$H_DIR/front.log" --drop-challenge tls-alpn-01
+cfg5="$H_DIR/renewd-offer.conf"
+HC_STATE_DIR="$H_DIR/state5" HC_DIRECTORY="$FRONT/dir" harness_write_config "$cfg5"
+sed -i "/^\[daemon\]/a tls_alpn_listen = 127.0.0.1:$H_PEBBLE_TLS_PORT" "$cfg5"
+harness_add_cert "$cfg5" nooffer "nooffer.test" webroot= challenge=tls-alpn-01
+harness_renewd "$H_DIR/run-offer" -c "$cfg5" --once
+check "no offer: --once fails" test "$H_RC" != 0
+check "no offer: the error names the wanted and the offered challenges" \
+	grep -q 'The CA offers no tls-alpn-01 challenge for nooffer.test (offered: http-01, dns-01)' "$H_DIR/run-offer"
+check "no offer: nothing was installed" test ! -e "$H_DIR/state5/live/nooffer"
+
 harness_done
