@@ -172,10 +172,16 @@ static int dns_update_start_for(Challenges *ch, bool add, const char *fqdn, cons
 /* Hand the removal of a record to the manager. */
 static void dns_record_remove(Challenges *ch, const char *fqdn, const char *identifier, const char *value) {
         Manager *m = ch->manager;
-        ChallengeTask *t = calloc(1, sizeof *t);
+        ChallengeTask *t = NULL;
         _cleanup_free_ char *error_text = NULL;
         int k;
 
+        if (m->stopping) {
+                log_cert_errno(LOG_WARNING, 0, ch->cert->name, NULL,
+                               "renewd is stopping: the TXT record %s is left in place.", fqdn);
+                return;
+        }
+        t = calloc(1, sizeof *t);
         if (!t || !(t->cert_name = strdup(ch->cert->name)) || !(t->fqdn = strdup(fqdn))) {
                 task_free(t);
                 log_oom();

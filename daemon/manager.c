@@ -151,6 +151,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         m->control = control_server_free(m->control);
+        m->stopping = true; /* abandoned orders leave DNS records: no hooks now */
         /* Certificates first: freeing a renewal abandons its order and removes its
          * challenge files. */
         manager_free_certs(m);
@@ -508,12 +509,13 @@ static void manager_dispatch(Manager *m) {
                 }
                 m->n_active++;
         }
-        if (m->n_active == 0 && m->n_queue == 0 && !m->once && m->pending_config)
-                manager_apply_pending_config(m);
         manager_check_idle(m);
 }
 
 void manager_check_idle(Manager *m) {
+        /* A reload waits until no renewal or deployment uses the running configuration. */
+        if (!m->once && m->pending_config && m->n_active == 0 && m->n_queue == 0 && m->n_deployments == 0)
+                manager_apply_pending_config(m);
         manager_reloads_maybe_flush(m);
         /* --once ends when nothing is left to do: DNS records removed, deployments,
          * reloads and on_failure hooks included. */

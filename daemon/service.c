@@ -111,9 +111,9 @@ int manager_reload(Manager *m, char **ret_error) {
         }
         config_free(m->pending_config);
         m->pending_config = c;
-        if (m->n_active > 0) {
-                log_info("Reload will take effect when the %u renewal%s in flight finish%s.", m->n_active,
-                         m->n_active == 1 ? "" : "s", m->n_active == 1 ? "es" : "");
+        if (m->n_active > 0 || m->n_deployments > 0) {
+                log_info("Reload will take effect when the %u renewal%s and %u deployment%s in flight finish.",
+                         m->n_active, m->n_active == 1 ? "" : "s", m->n_deployments, m->n_deployments == 1 ? "" : "s");
                 return 0;
         }
         manager_apply_pending_config(m);

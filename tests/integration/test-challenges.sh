@@ -161,7 +161,7 @@ harness_add_cert "$cfg5" nooffer "nooffer.test" webroot= challenge=tls-alpn-01
 harness_renewd "$H_DIR/run-offer" -c "$cfg5" --once
 check "no offer: --once fails" test "$H_RC" != 0
 check "no offer: the error names the wanted and the offered challenges" \
-	grep -q 'The CA offers no tls-alpn-01 challenge for nooffer.test (offered: http-01, dns-01)' "$H_DIR/run-offer"
+	grep -qE 'The CA offers no tls-alpn-01 challenge for nooffer.test \(offered: (http-01, dns-01|dns-01, http-01)\)' "$H_DIR/run-offer"
 check "no offer: nothing was installed" test ! -e "$H_DIR/state5/live/nooffer"
 
 harness_done
