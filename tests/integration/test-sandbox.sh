@@ -360,7 +360,14 @@ rundir="$H_DIR/run"
 challenge_dir="$H_WEBROOT/.well-known/acme-challenge"
 mkdir -p "$state" "$certs" "$rundir" "$challenge_dir"
 HC_CONTROL_SOCKET="$rundir/control" harness_write_config "$cfg"
-harness_add_cert "$certs/sandbox.conf" sandbox "sandbox.test www.sandbox.test"
+# A deploy hook (posix_spawn, a new process group) must work under the unit's filter; it
+# may write only where renewd may, so it leaves its mark in the state directory.
+cat >"$H_DIR/sandbox-hook" <<EOF
+#!/bin/sh
+echo "\$RENEWD_CERT_NAME \$*" >"$state/deploy-hook-ran"
+EOF
+chmod 755 "$H_DIR/sandbox-hook"
+harness_add_cert "$certs/sandbox.conf" sandbox "sandbox.test www.sandbox.test" "deploy_hook=$H_DIR/sandbox-hook one"
 # key_group exercises CAP_CHOWN and fchown() through the filter.
 key_group=""
 for g in nogroup daemon bin; do
@@ -547,6 +554,7 @@ if [[ -n "$key_group" ]]; then
 		test "$(stat -L -c %G "$state/live/sandbox-group/privkey.pem" 2>/dev/null)" = "$key_group"
 fi
 check "pebble validated http-01 through nginx" test "$(harness_challenge_fetches)" -gt 0
+check "the deploy hook ran inside the sandbox" wait_for 10 "the deploy hook's mark" grep -qx 'sandbox one' "$state/deploy-hook-ran"
 check "no challenge files left in the webroot" harness_no_challenge_leftovers "$H_WEBROOT"
 check "nothing written into the web root outside .well-known/acme-challenge" \
 	test -z "$(find "$H_WEBROOT" -mindepth 1 -not -path "$H_WEBROOT/.well-known" -not -path "$challenge_dir" -print -quit)"
