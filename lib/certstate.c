@@ -557,24 +557,6 @@ int cert_state_remove(int state_dir_fd, const char *name) {
         return 1;
 }
 
-void cert_state_record_success(CertState *s, time_t now) {
-        if (!s)
-                return;
-
-        s->consecutive_failures = 0;
-        s->next_attempt = 0;
-        s->deploy_pending = false;
-        s->failure_notified_days = 0;
-        s->last_error = mfree(s->last_error);
-        s->last_attempt = s->last_success = now;
-
-        s->have_ari = false;
-        s->ari_start = s->ari_end = s->ari_next_poll = 0;
-        s->ari_explanation_url = mfree(s->ari_explanation_url);
-        s->ari_cert_id = mfree(s->ari_cert_id);
-        s->scheduled = 0;
-}
-
 void cert_state_record_deployed(CertState *s) {
         if (!s)
                 return;
@@ -583,6 +565,21 @@ void cert_state_record_deployed(CertState *s) {
         s->deploy_pending = false;
         s->failure_notified_days = 0;
         s->last_error = mfree(s->last_error);
+}
+
+void cert_state_record_success(CertState *s, time_t now) {
+        if (!s)
+                return;
+
+        cert_state_record_deployed(s); /* the failure streak ends */
+        s->last_attempt = s->last_success = now;
+
+        /* A new certificate: the old one's ARI window and schedule do not apply. */
+        s->have_ari = false;
+        s->ari_start = s->ari_end = s->ari_next_poll = 0;
+        s->ari_explanation_url = mfree(s->ari_explanation_url);
+        s->ari_cert_id = mfree(s->ari_cert_id);
+        s->scheduled = 0;
 }
 
 int cert_state_record_failure(CertState *s, time_t now, const char *error, time_t next_attempt) {

@@ -222,19 +222,29 @@ static int parse_contact(Parser *p, const ConfigKey *k, char *v, void *field) {
         return 0;
 }
 
-static int parse_units(Parser *p, const ConfigKey *k, char *v, void *field) {
-        _cleanup_strv_free_ char **l = NULL;
-        int r;
-
-        r = words(p, k, v, &l);
-        if (r < 0)
-                return r;
-        for (char **i = l; *i; i++)
-                if (!config_unit_name_is_valid(*i))
-                        return parser_error(p, "%s: \"%s\" is not a unit name like nginx.service", k->name, *i);
-        strv_replace(field, TAKE_PTR(l));
-        return 0;
+static bool day_count_is_valid(const char *s) {
+        uint64_t n;
+        return config_parse_uint(s, 1, 3650, &n) >= 0;
 }
+
+/* A list key each of whose words must pass is_valid; fmt gets the key name and the word. */
+#define DEFINE_WORDS_PARSER(func, is_valid, fmt)                                     \
+        static int func(Parser *p, const ConfigKey *k, char *v, void *field) {      \
+                _cleanup_strv_free_ char **l = NULL;                                 \
+                int r = words(p, k, v, &l);                                          \
+                if (r < 0)                                                           \
+                        return r;                                                    \
+                for (char **i = l; *i; i++)                                          \
+                        if (!is_valid(*i))                                           \
+                                return parser_error(p, fmt, k->name, *i);            \
+                strv_replace(field, TAKE_PTR(l));                                    \
+                return 0;                                                            \
+        }
+
+DEFINE_WORDS_PARSER(parse_units, config_unit_name_is_valid, "%s: \"%s\" is not a unit name like nginx.service");
+DEFINE_WORDS_PARSER(parse_dns_servers, config_dns_server_is_valid,
+                    "%s: \"%s\" is not a host name or IP address with an optional :port");
+DEFINE_WORDS_PARSER(parse_days, day_count_is_valid, "%s: \"%s\" is not a number of days in 1..3650");
 
 /* challenge_override: NAME=TYPE words; that NAME is one of domains is checked later. */
 static int parse_overrides(Parser *p, const ConfigKey *k, char *v, void *field) {
@@ -271,36 +281,6 @@ static int parse_overrides(Parser *p, const ConfigKey *k, char *v, void *field) 
                         return -ENOMEM;
         }
         strv_replace(field, TAKE_PTR(out));
-        return 0;
-}
-
-static int parse_dns_servers(Parser *p, const ConfigKey *k, char *v, void *field) {
-        _cleanup_strv_free_ char **l = NULL;
-        int r;
-
-        r = words(p, k, v, &l);
-        if (r < 0)
-                return r;
-        for (char **i = l; *i; i++)
-                if (!config_dns_server_is_valid(*i))
-                        return parser_error(p, "%s: \"%s\" is not a host name or IP address with an optional :port",
-                                            k->name, *i);
-        strv_replace(field, TAKE_PTR(l));
-        return 0;
-}
-
-static int parse_days(Parser *p, const ConfigKey *k, char *v, void *field) {
-        _cleanup_strv_free_ char **l = NULL;
-        uint64_t n;
-        int r;
-
-        r = words(p, k, v, &l);
-        if (r < 0)
-                return r;
-        for (char **i = l; *i; i++)
-                if (config_parse_uint(*i, 1, 3650, &n) < 0)
-                        return parser_error(p, "%s: \"%s\" is not a number of days in 1..3650", k->name, *i);
-        strv_replace(field, TAKE_PTR(l));
         return 0;
 }
 
