@@ -423,9 +423,10 @@ static void on_renewal_done(Renewal *r, int error, void *userdata) {
 }
 
 void manager_state_changed(Manager *m) {
-        if (!m->once)
-                manager_notify_status(m);
-        manager_write_metrics(m);
+        if (m->once)
+                return; /* --once writes metrics_file once, at the end */
+        manager_notify_status(m);
+        manager_metrics_changed(m);
 }
 
 static void on_deployment_done(Deployment *d, int error, void *userdata) {
@@ -532,6 +533,8 @@ void manager_enqueue(Manager *m, ManagedCert *mc) {
         m->queue[m->n_queue++] = mc;
         manager_renewal_event(m, mc->config->name, "queued", NULL);
         manager_dispatch(m);
+        if (!m->once)
+                manager_metrics_changed(m); /* renewing = 1 */
 }
 
 int manager_run_once(Manager *m) {

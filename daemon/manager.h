@@ -97,6 +97,7 @@ struct Manager {
         time_t start_time;
         uint64_t renewals_total, renewal_failures_total, hook_failures_total, reload_failures_total;
         int metrics_error;
+        sd_event_source *metrics_timer;
 
         /* service.c, control.c */
         struct ControlServer *control;

@@ -14,6 +14,7 @@
 #include "strv.h"
 
 #define DAY_SECONDS 86400
+#define METRICS_DELAY_USEC USEC_PER_SEC
 
 /* An on_failure hook running in the background. */
 struct FailureHook {
@@ -125,7 +126,39 @@ void report_failure(ManagedCert *mc, const char *event) {
         m->failure_hooks = f;
 }
 
+static int on_metrics_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        manager_write_metrics(userdata);
+        return 0;
+}
+
+void manager_metrics_changed(Manager *m) {
+        int k;
+
+        if (!m->config->metrics_file)
+                return;
+        /* Changes often come in bursts (a batch of renewals): write once per second at most. */
+        if (m->metrics_timer) {
+                int enabled = SD_EVENT_OFF;
+                uint64_t now = 0;
+                (void) sd_event_source_get_enabled(m->metrics_timer, &enabled);
+                if (enabled != SD_EVENT_OFF)
+                        return; /* a write is already coming */
+                (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+                k = sd_event_source_set_time(m->metrics_timer, now + METRICS_DELAY_USEC);
+                if (k >= 0)
+                        k = sd_event_source_set_enabled(m->metrics_timer, SD_EVENT_ONESHOT);
+        } else {
+                k = sd_event_add_time_relative(m->event, &m->metrics_timer, CLOCK_MONOTONIC, METRICS_DELAY_USEC,
+                                               USEC_PER_MSEC * 100, on_metrics_timer, m);
+                if (k >= 0)
+                        (void) sd_event_source_set_description(m->metrics_timer, "metrics-write");
+        }
+        if (k < 0)
+                manager_write_metrics(m);
+}
+
 void manager_reports_done(Manager *m) {
+        m->metrics_timer = sd_event_source_disable_unref(m->metrics_timer);
         while (m->failure_hooks) {
                 struct FailureHook *f = m->failure_hooks;
                 m->failure_hooks = f->next;

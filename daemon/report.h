@@ -15,8 +15,11 @@ typedef struct ManagedCert ManagedCert;
  * (the caller saves the state). */
 void report_failure(ManagedCert *mc, const char *event);
 
-/* Write metrics_file, if configured. Failures are logged (once per distinct error). */
+/* Write metrics_file, if configured, now. Failures are logged (once per distinct error). */
 void manager_write_metrics(Manager *m);
+/* Something a metric shows changed: write metrics_file within a second (bursts of changes
+ * give one write). */
+void manager_metrics_changed(Manager *m);
 
 /* Abandon on_failure hooks still running; whether any is. */
 void manager_reports_done(Manager *m);

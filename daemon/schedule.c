@@ -11,6 +11,7 @@
 #include "manager.h"
 #include "policy.h"
 #include "renewal.h"
+#include "report.h"
 #include "renewal-plan.h"
 
 #define ARI_RETRY_ON_ERROR_SEC 3600
@@ -192,6 +193,7 @@ static void on_ari_response(AcmeRequest *req, int error, void *userdata) {
         if (k < 0)
                 log_cert_errno(LOG_WARNING, k, mc->config->name, NULL, "Failed to save the renewal window: %m");
         schedule_cert(mc);
+        manager_metrics_changed(mc->manager); /* the window is a metric */
 }
 
 static void on_ari_ready(AcmeClient *client, int error, void *userdata) {

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "manager.h"
 #include "renewal.h"
+#include "report.h"
 
 #define RELOAD_DEBOUNCE_USEC (500 * USEC_PER_MSEC)
 
@@ -54,7 +55,7 @@ void manager_notify_status(Manager *m) {
 static void schedule_all(Manager *m) {
         for (size_t i = 0; i < m->n_certs; i++)
                 schedule_cert(&m->certs[i]);
-        manager_notify_status(m);
+        manager_state_changed(m);
 }
 
 static int watch_setup(Manager *m);
@@ -177,7 +178,7 @@ static int on_live_dir(sd_event_source *s, const struct inotify_event *ev, void 
         managed_cert_refresh(mc);
         log_cert_errno(LOG_DEBUG, 0, mc->config->name, NULL, "live/ changed; rescheduling.");
         schedule_cert(mc);
-        manager_notify_status(m);
+        manager_state_changed(m);
         return 0;
 }
 
@@ -231,6 +232,7 @@ int manager_run_daemon(Manager *m) {
         (void) sd_notify(false, "READY=1");
 
         k = sd_event_loop(m->event);
+        manager_write_metrics(m); /* a write may still have been waiting for its second */
         if (!m->stopping) /* SIGTERM has said so already */
                 (void) sd_notify(false, "STOPPING=1");
         if (k < 0)
