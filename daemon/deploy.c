@@ -131,6 +131,9 @@ static void on_reload_done(UnitReloadJob *j, int error, void *userdata) {
                 deployment_finish(d);
         }
         reload_batch_free(b);
+        /* Close the bus: subscribed to systemd's signals, an idle connection would wake
+         * the daemon for every job on the system. The next batch connects again. */
+        m->reloader = unit_reloader_free(m->reloader);
         manager_reloads_maybe_flush(m);
 }
 
