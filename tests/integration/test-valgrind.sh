@@ -1,6 +1,7 @@
 #!/bin/bash
 # shellcheck source-path=SCRIPTDIR disable=SC2016,SC2119,SC2034
-# renewd under valgrind: one --once run that issues an ec-256 and an rsa-2048 certificate,
+# renewd under valgrind: one --once run that issues an ec-256 (with a deploy hook) and an
+# rsa-2048 certificate over http-01, one over tls-alpn-01 and one over dns-01 by a hook,
 # then a second run with nothing due, both under memcheck with definite and indirect leaks
 # counted as errors.  Either run must exit 0 with no memcheck error; the valgrind summary
 # is shown when one does not.  Skipped (77) without valgrind, and for a renewd built with
@@ -44,8 +45,26 @@ state="$H_DIR/state"
 ec_domains="vg-ec.test www.vg-ec.test"
 rsa_domains="vg-rsa.test"
 harness_write_config "$cfg"
-harness_add_cert "$cfg" vg-ec "$ec_domains" key_type=ec-256
+sed -i "/^\[daemon\]/a tls_alpn_listen = 127.0.0.1:$H_PEBBLE_TLS_PORT" "$cfg"
+# The hooks (a deploy hook, a dns hook into challtestsrv) and the tls-alpn-01 responder
+# run under memcheck too; the hooks themselves run natively (no --trace-children).
+cat >"$H_DIR/deploy-hook" <<EOF
+#!/bin/sh
+echo "\$RENEWD_CERT_NAME" >>"$H_DIR/deployed"
+EOF
+cat >"$H_DIR/dns-hook" <<EOF
+#!/bin/sh
+case "\$1" in
+set) curl -sSf -X POST -d "{\"host\":\"\$2\",\"value\":\"\$3\"}" http://127.0.0.1:$H_CTS_MGMT_PORT/set-txt ;;
+clear) curl -sSf -X POST -d "{\"host\":\"\$2\"}" http://127.0.0.1:$H_CTS_MGMT_PORT/clear-txt ;;
+esac
+EOF
+chmod 755 "$H_DIR/deploy-hook" "$H_DIR/dns-hook"
+harness_add_cert "$cfg" vg-ec "$ec_domains" key_type=ec-256 "deploy_hook=$H_DIR/deploy-hook"
 harness_add_cert "$cfg" vg-rsa "$rsa_domains" key_type=rsa-2048
+harness_add_cert "$cfg" vg-alpn "vg-alpn.test" webroot= challenge=tls-alpn-01
+harness_add_cert "$cfg" vg-dns "vg-dns.test" webroot= challenge=dns-01 "dns_hook=$H_DIR/dns-hook" \
+	"dns_resolver=127.0.0.1:$H_DNS_PORT"
 
 # valgrind_renewd OUT TIMEOUT ARGS... — like harness_renewd, but renewd runs under memcheck
 # (log in OUT.vg) and the bound is TIMEOUT seconds: memcheck makes renewd 20-50x slower.
@@ -84,6 +103,9 @@ check "vg-ec renewed" grep -q '^vg-ec: renewed' "$H_DIR/run1.out"
 check "vg-rsa renewed" grep -q '^vg-rsa: renewed' "$H_DIR/run1.out"
 harness_check_cert "$state" vg-ec "$ec_domains" "$H_PEBBLE_ROOT" 1 ec-256
 harness_check_cert "$state" vg-rsa "$rsa_domains" "$H_PEBBLE_ROOT" 1 rsa-2048
+harness_check_cert "$state" vg-alpn "vg-alpn.test" "$H_PEBBLE_ROOT" 1
+harness_check_cert "$state" vg-dns "vg-dns.test" "$H_PEBBLE_ROOT" 1
+check "the deploy hook ran for vg-ec" grep -qx vg-ec "$H_DIR/deployed"
 check "no challenge files left in the webroot" harness_no_challenge_leftovers "$H_WEBROOT"
 
 echo "== second run under valgrind: nothing is due"
@@ -93,7 +115,7 @@ valgrind_renewd "$H_DIR/run2" "$limit" -c "$cfg" --once
 check "valgrind: second --once exits 0 (got $H_RC)" test "$H_RC" = 0
 check "valgrind: second run ERROR SUMMARY is 0 errors" grep -q 'ERROR SUMMARY: 0 errors' "$H_DIR/run2.vg"
 grep -E 'definitely lost|indirectly lost|ERROR SUMMARY' "$H_DIR/run2.vg" | sed 's/^==[0-9]*== */    valgrind: /' || true
-check "second run: 2 'valid until' lines" test "$(grep -c ': valid until' "$H_DIR/run2.out" || true)" = 2
+check "second run: 4 'valid until' lines" test "$(grep -c ': valid until' "$H_DIR/run2.out" || true)" = 4
 check "nothing renewed in the second run" \
 	test ! -e "$state/archive/vg-ec/2" -a ! -e "$state/archive/vg-rsa/2"
 
