@@ -176,9 +176,9 @@ static void dns_record_remove(Challenges *ch, const char *fqdn, const char *iden
         _cleanup_free_ char *error_text = NULL;
         int k;
 
-        if (m->stopping) {
+        if (m->exiting) {
                 log_cert_errno(LOG_WARNING, 0, ch->cert->name, NULL,
-                               "renewd is stopping: the TXT record %s is left in place.", fqdn);
+                               "renewd is exiting: the TXT record %s is left in place.", fqdn);
                 return;
         }
         t = calloc(1, sizeof *t);

@@ -151,7 +151,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         m->control = control_server_free(m->control);
-        m->stopping = true; /* abandoned orders leave DNS records: no hooks now */
+        m->exiting = true; /* abandoned orders leave DNS records: no hooks now */
         /* Certificates first: freeing a renewal abandons its order and removes its
          * challenge files. */
         manager_free_certs(m);
@@ -513,7 +513,24 @@ static void manager_dispatch(Manager *m) {
         manager_check_idle(m);
 }
 
+void manager_abandon_renewals(Manager *m) {
+        m->n_queue = 0;
+        for (size_t i = 0; i < m->n_certs; i++) {
+                ManagedCert *mc = &m->certs[i];
+                mc->queued = false;
+                if (!mc->renewal)
+                        continue;
+                mc->renewal = renewal_free(mc->renewal); /* the order cleans up its challenges */
+                m->n_active--;
+        }
+}
+
 void manager_check_idle(Manager *m) {
+        /* A stopping daemon ends once the DNS records of abandoned orders are removed. */
+        if (!m->once && m->stopping && !manager_challenges_busy(m)) {
+                (void) sd_event_exit(m->event, 0);
+                return;
+        }
         /* A reload waits until no renewal or deployment uses the running configuration. */
         if (!m->once && m->pending_config && m->n_active == 0 && m->n_queue == 0 && m->n_deployments == 0)
                 manager_apply_pending_config(m);

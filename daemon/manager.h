@@ -75,7 +75,8 @@ struct Manager {
         unsigned n_active;
 
         bool once;
-        bool stopping;
+        bool stopping;            /* SIGTERM: no new work; waiting for DNS records to go */
+        bool exiting;             /* being freed: nothing may start any more */
         unsigned n_renewed, n_failed, n_current, n_deploy_failed;
 
         /* challenge.c: the built-in responders, the http-01 socket from systemd (or -1),
@@ -158,6 +159,8 @@ int manager_run_once(Manager *m);
 /* Flush batched reloads when nothing can join them any more; in --once mode, end the loop
  * when nothing at all is left to do. */
 void manager_check_idle(Manager *m);
+/* Abandon every renewal in flight or queued (their orders clean up their challenges). */
+void manager_abandon_renewals(Manager *m);
 /* Deploy mc's live version (copies, deploy_hook, reloads); the outcome is recorded. */
 void manager_deploy(ManagedCert *mc);
 /* After anything a status reader sees changed: sd_notify STATUS and metrics_file. */

@@ -127,14 +127,35 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+#define STOP_CLEANUP_USEC (10 * USEC_PER_SEC)
+
+static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        log_warning("Stopping without waiting any longer for DNS records to be removed.");
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
 static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
+        int k;
 
+        if (m->stopping) /* a second signal: no more waiting */
+                return sd_event_exit(sd_event_source_get_event(s), 0);
         log_info("Stopping (%s)%s.", si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM",
                  m->n_active > 0 ? "; renewals in flight are abandoned and their challenges removed" : "");
         m->stopping = true;
         (void) sd_notify(false, "STOPPING=1");
-        return sd_event_exit(sd_event_source_get_event(s), 0);
+
+        /* Abandon the renewals while the loop still runs: removing a DNS record they set
+         * takes a round trip (or a hook), which gets STOP_CLEANUP_USEC to finish. */
+        manager_abandon_renewals(m);
+        if (!manager_challenges_busy(m))
+                return sd_event_exit(sd_event_source_get_event(s), 0);
+        log_info("Removing the DNS records of abandoned orders before stopping.");
+        k = sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, STOP_CLEANUP_USEC, USEC_PER_SEC / 10,
+                                       on_stop_timer, m);
+        if (k < 0)
+                return sd_event_exit(sd_event_source_get_event(s), 0);
+        return 0; /* manager_check_idle() ends the loop when the removals are done */
 }
 
 static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata) {

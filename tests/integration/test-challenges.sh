@@ -152,6 +152,22 @@ check "hang: the error says the hook timed out" grep -qi 'timed out' "$H_DIR/run
 check "hang: the hook's child is gone" harness_pid_gone "$(cat "$H_DIR/hook/hang-child")"
 check "hang: nothing was installed" test ! -e "$H_DIR/state3/live/hang"
 
+echo "== the daemon stopped while waiting for DNS propagation removes the record first"
+cfg6="$H_DIR/renewd-term.conf"
+HC_STATE_DIR="$H_DIR/state6" HC_CONTROL_SOCKET="$H_DIR/control6" harness_write_config "$cfg6"
+harness_port silent_port # nothing answers there: the propagation check keeps waiting
+harness_add_cert "$cfg6" term "term.test" webroot= challenge=dns-01 "dns_hook=$hook" \
+	"dns_resolver=127.0.0.1:$silent_port" dns_propagation_timeout=120
+: >"$calls"
+harness_start_daemon "$cfg6" "$H_DIR/daemon6.err" "$H_DIR/daemon6.out"
+H_LOGS+=("$H_DIR/daemon6.err")
+check "term: the hook set the record" harness_wait_until 30 grep -q '^CALL \[set\] \[_acme-challenge.term.test.\]' "$calls"
+harness_stop_daemon
+check "term: SIGTERM: exit status 0 within 10 s (got $stop_rc after $stop_secs s)" test "$stop_rc" = 0
+check "term: the record was cleared before the daemon exited" grep -q '^CALL \[clear\] \[_acme-challenge.term.test.\]' "$calls"
+check "term: the log says so" grep -q 'Removing the DNS records of abandoned orders' "$H_DIR/daemon6.err"
+check "term: nothing was installed" test ! -e "$H_DIR/state6/live/term"
+
 echo "== a CA that offers no configured challenge: a clear error"
 harness_start_front "$H_DIR/front.log" --drop-challenge tls-alpn-01
 cfg5="$H_DIR/renewd-offer.conf"
