@@ -13,26 +13,7 @@
 
 #define _cleanup_tmpdir_ _cleanup_(test_tmpdir_freep)
 
-static char *path_join(const char *a, const char *b) {
-        char *p = NULL;
-        return asprintf(&p, "%s/%s", a, b) < 0 ? NULL : p;
-}
 
-/* Read a whole (small) file into a NUL-terminated string; NULL if it cannot be read. */
-static char *read_file(const char *path) {
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        char *buf;
-        size_t n;
-
-        if (!f)
-                return NULL;
-        buf = calloc(1, 4096);
-        if (!buf)
-                return NULL;
-        n = fread(buf, 1, 4095, f);
-        buf[n] = 0;
-        return buf;
-}
 
 static int write_file(const char *path, const char *content, mode_t mode) {
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -71,8 +52,8 @@ TEST(deploy_and_remove) {
 
         REQUIRE(root);
         file = challenge_path(root, TOKEN);
-        wk = path_join(root, ".well-known");
-        ac = path_join(root, ".well-known/acme-challenge");
+        wk = test_path_join(root, ".well-known");
+        ac = test_path_join(root, ".well-known/acme-challenge");
         REQUIRE(file && wk && ac);
 
         /* A strict umask must not make the file unreadable for the web server. */
@@ -81,7 +62,7 @@ TEST(deploy_and_remove) {
         umask(old_umask);
         CHECK_INT(r, 0);
 
-        content = read_file(file);
+        content = test_read_file(file);
         CHECK_STR(content, KEYAUTH);
         REQUIRE(lstat(file, &st) == 0);
         CHECK(S_ISREG(st.st_mode));
@@ -99,7 +80,7 @@ TEST(deploy_and_remove) {
         /* Deploying again (same token) replaces the file. */
         CHECK_INT(http01_webroot_deploy(root, TOKEN, "other"), 0);
         free(content);
-        content = read_file(file);
+        content = test_read_file(file);
         CHECK_STR(content, "other");
         CHECK_INT(dir_entries(ac), 1);
 
@@ -116,8 +97,8 @@ TEST(preexisting_dirs_kept) {
         struct stat st;
 
         REQUIRE(root);
-        wk = path_join(root, ".well-known");
-        ac = path_join(root, ".well-known/acme-challenge");
+        wk = test_path_join(root, ".well-known");
+        ac = test_path_join(root, ".well-known/acme-challenge");
         file = challenge_path(root, "tok");
         REQUIRE(wk && ac && file);
         REQUIRE(mkdir(wk, 0750) == 0 && chmod(wk, 0750) == 0);
@@ -147,7 +128,7 @@ TEST(missing_webroot) {
         _cleanup_free_ char *gone = NULL;
 
         REQUIRE(root);
-        gone = path_join(root, "does-not-exist");
+        gone = test_path_join(root, "does-not-exist");
         REQUIRE(gone);
         CHECK_INT(http01_webroot_deploy(gone, TOKEN, KEYAUTH), -ENOENT);
         CHECK_INT(dir_entries(root), 0);
@@ -202,11 +183,11 @@ TEST(token_with_nul) {
         /* A C string ends at the NUL: the token is "ab", and only that file appears. */
         CHECK(http01_token_is_valid(token));
         CHECK_INT(http01_webroot_deploy(root, token, "ab.thumb"), 0);
-        ac = path_join(root, ".well-known/acme-challenge");
+        ac = test_path_join(root, ".well-known/acme-challenge");
         file = challenge_path(root, "ab");
         REQUIRE(ac && file);
         CHECK_INT(dir_entries(ac), 1);
-        content = read_file(file);
+        content = test_read_file(file);
         CHECK_STR(content, "ab.thumb");
         CHECK_INT(http01_webroot_remove(root, token), 0);
         CHECK_INT(dir_entries(ac), 0);
@@ -221,10 +202,10 @@ static void symlinked_dir(const char *mkdirs, const char *link) {
 
         REQUIRE(root && outside);
         if (mkdirs) {
-                dpath = path_join(root, mkdirs);
+                dpath = test_path_join(root, mkdirs);
                 REQUIRE(dpath && mkdir(dpath, 0755) == 0);
         }
-        lpath = path_join(root, link);
+        lpath = test_path_join(root, link);
         REQUIRE(lpath && symlink(outside, lpath) == 0);
 
         r = http01_webroot_deploy(root, TOKEN, KEYAUTH);
@@ -235,11 +216,11 @@ static void symlinked_dir(const char *mkdirs, const char *link) {
         CHECK_INT(dir_entries(outside), 0);
 
         /* Nor is anything removed through it. */
-        victim = path_join(outside, TOKEN);
+        victim = test_path_join(outside, TOKEN);
         REQUIRE(victim && write_file(victim, "precious", 0600) == 0);
         r = http01_webroot_remove(root, TOKEN);
         CHECK(r == -ELOOP || r == -ENOTDIR);
-        content = read_file(victim);
+        content = test_read_file(victim);
         CHECK_STR(content, "precious");
 }
 
@@ -258,8 +239,8 @@ TEST(dangling_symlinked_dir) {
         int r;
 
         REQUIRE(root && outside);
-        target = path_join(outside, "not-yet");
-        lpath = path_join(root, ".well-known");
+        target = test_path_join(outside, "not-yet");
+        lpath = test_path_join(root, ".well-known");
         REQUIRE(target && lpath && symlink(target, lpath) == 0);
 
         r = http01_webroot_deploy(root, TOKEN, KEYAUTH);
@@ -275,12 +256,12 @@ TEST(symlink_at_token_path) {
         struct stat st;
 
         REQUIRE(root && outside);
-        ac = path_join(root, ".well-known/acme-challenge");
+        ac = test_path_join(root, ".well-known/acme-challenge");
         REQUIRE(ac);
         REQUIRE(http01_webroot_deploy(root, "setup", "x") == 0); /* creates the directories */
         REQUIRE(http01_webroot_remove(root, "setup") == 0);
 
-        victim = path_join(outside, "victim");
+        victim = test_path_join(outside, "victim");
         file = challenge_path(root, TOKEN);
         REQUIRE(victim && file);
         REQUIRE(write_file(victim, "precious", 0600) == 0);
@@ -291,9 +272,9 @@ TEST(symlink_at_token_path) {
         REQUIRE(lstat(file, &st) == 0);
         CHECK(S_ISREG(st.st_mode));
         CHECK_INT(st.st_mode & 07777, 0644);
-        content = read_file(file);
+        content = test_read_file(file);
         CHECK_STR(content, KEYAUTH);
-        vcontent = read_file(victim);
+        vcontent = test_read_file(victim);
         CHECK_STR(vcontent, "precious");
         REQUIRE(stat(victim, &st) == 0);
         CHECK_INT(st.st_mode & 07777, 0600);
@@ -304,7 +285,7 @@ TEST(symlink_at_token_path) {
         CHECK_INT(http01_webroot_remove(root, TOKEN), 0);
         CHECK(lstat(file, &st) < 0 && errno == ENOENT);
         free(vcontent);
-        vcontent = read_file(victim);
+        vcontent = test_read_file(victim);
         CHECK_STR(vcontent, "precious");
 }
 
@@ -317,7 +298,7 @@ TEST(stale_file_replaced) {
         REQUIRE(http01_webroot_deploy(root, "setup", "x") == 0);
         REQUIRE(http01_webroot_remove(root, "setup") == 0);
         file = challenge_path(root, TOKEN);
-        ac = path_join(root, ".well-known/acme-challenge");
+        ac = test_path_join(root, ".well-known/acme-challenge");
         REQUIRE(file && ac);
 
         /* Left over from a killed run: longer than the new content, mode 0600. */
@@ -325,7 +306,7 @@ TEST(stale_file_replaced) {
         REQUIRE(chmod(file, 0600) == 0);
 
         CHECK_INT(http01_webroot_deploy(root, TOKEN, "fresh"), 0);
-        content = read_file(file);
+        content = test_read_file(file);
         CHECK_STR(content, "fresh");
         REQUIRE(lstat(file, &st) == 0);
         CHECK(S_ISREG(st.st_mode));
@@ -342,7 +323,7 @@ TEST(empty_key_authorization) {
         file = challenge_path(root, TOKEN);
         REQUIRE(file);
         CHECK_INT(http01_webroot_deploy(root, TOKEN, ""), 0);
-        content = read_file(file);
+        content = test_read_file(file);
         CHECK_STR(content, "");
         CHECK_INT(http01_webroot_remove(root, TOKEN), 0);
 }

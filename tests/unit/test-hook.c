@@ -97,29 +97,11 @@ static int run_hook(sd_event *e, char *const *argv, char *const *env, uint64_t t
         return 0;
 }
 
-static char *path_join(const char *a, const char *b) {
-        char *p = NULL;
-        return asprintf(&p, "%s/%s", a, b) < 0 ? NULL : p;
-}
 
-static char *read_file(const char *path) {
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        char *buf;
-        size_t n;
-
-        if (!f)
-                return NULL;
-        buf = calloc(1, 8192);
-        if (!buf)
-                return NULL;
-        n = fread(buf, 1, 8191, f);
-        buf[n] = 0;
-        return buf;
-}
 
 /* Write an executable script dir/name; returns its path or NULL. */
 static char *write_script(const char *dir, const char *name, const char *content) {
-        _cleanup_free_ char *path = path_join(dir, name);
+        _cleanup_free_ char *path = test_path_join(dir, name);
         _cleanup_close_ int fd = -EBADF;
         size_t n = strlen(content);
 
@@ -132,7 +114,7 @@ static char *write_script(const char *dir, const char *name, const char *content
 }
 
 static bool file_exists(const char *dir, const char *name) {
-        _cleanup_free_ char *p = path_join(dir, name);
+        _cleanup_free_ char *p = test_path_join(dir, name);
         return p && access(p, F_OK) == 0;
 }
 
@@ -215,7 +197,7 @@ static bool wait_group_gone(pid_t pgrp) {
 }
 
 static pid_t read_pid_file(const char *dir, const char *name) {
-        _cleanup_free_ char *p = path_join(dir, name), *s = p ? read_file(p) : NULL;
+        _cleanup_free_ char *p = test_path_join(dir, name), *s = p ? test_read_file(p) : NULL;
         return s ? (pid_t) atoi(s) : 0;
 }
 
@@ -288,7 +270,7 @@ TEST(argv_verbatim) {
                               "shift\n"
                               "printf '%s\\n' \"$#\" > \"$out\"\n"
                               "for a in \"$@\"; do printf '<%s>\\n' \"$a\" >> \"$out\"; done\n");
-        out = path_join(dir, "args.out");
+        out = test_path_join(dir, "args.out");
         REQUIRE(script && out);
         REQUIRE(asprintf(&a1, "$(touch %s/pwned1)", dir) > 0);
         REQUIRE(asprintf(&a2, "`touch %s/pwned2`", dir) > 0);
@@ -303,7 +285,7 @@ TEST(argv_verbatim) {
         CHECK_INT(o.calls, 1);
         CHECK_INT(o.result, 0);
 
-        got = read_file(out);
+        got = test_read_file(out);
         REQUIRE(asprintf(&expect, "15\n<%s>\n<;>\n<%s>\n<a b>\n<>\n<line1\nline2>\n<%s>\n<*>\n<$HOME>\n"
                                   "<|>\n<&&>\n<'\"\\>\n<-e>\n< lead>\n<trail >\n", a1, a2, a3) > 0);
         CHECK_STR(got, expect);
@@ -456,7 +438,7 @@ TEST(bad_parameters) {
         HookParams p = { .argv = STRV("/bin/true") };
 
         REQUIRE(dir && e);
-        plain = path_join(dir, "not-executable");
+        plain = test_path_join(dir, "not-executable");
         REQUIRE(plain);
         {
                 _cleanup_close_ int fd = open(plain, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -581,7 +563,7 @@ TEST(timeout_kills_group) {
 
         REQUIRE(dir && e);
         script = write_script(dir, "hang.sh", "#!/bin/sh\nsleep 1000 &\necho $! > \"$1\"\nwait\n");
-        pidfile = path_join(dir, "bg.pid");
+        pidfile = test_path_join(dir, "bg.pid");
         REQUIRE(script && pidfile);
 
         REQUIRE(run_hook(e, STRV(script, pidfile), NULL, USEC_PER_SEC, 0, &o) == 0);
@@ -608,7 +590,7 @@ TEST(timeout_escalates_to_sigkill) {
         /* Ignores SIGTERM, and so does its child: only SIGKILL ends them. */
         script = write_script(dir, "stubborn.sh",
                               "#!/bin/sh\ntrap '' TERM\nsleep 1000 &\necho $! > \"$1\"\nwhile :; do wait; done\n");
-        pidfile = path_join(dir, "bg.pid");
+        pidfile = test_path_join(dir, "bg.pid");
         REQUIRE(script && pidfile);
 
         REQUIRE(run_hook(e, STRV(script, pidfile), NULL, 1500 * USEC_PER_MSEC, 0, &o) == 0);
@@ -631,7 +613,7 @@ TEST(leftover_child_killed) {
         pid_t bg;
 
         REQUIRE(dir && e);
-        pidfile = path_join(dir, "bg.pid");
+        pidfile = test_path_join(dir, "bg.pid");
         REQUIRE(pidfile);
 
         /* The child keeps the output pipe open: the hook ends when it is killed. */
@@ -674,7 +656,7 @@ TEST(escaped_child_does_not_hold_up) {
                 printf("skipping: no /usr/bin/setsid\n");
                 return;
         }
-        pidfile = path_join(dir, "bg.pid");
+        pidfile = test_path_join(dir, "bg.pid");
         script = write_script(dir, "escape.sh",
                               "#!/bin/sh\n"
                               "/usr/bin/setsid /bin/sh -c 'echo $$ > \"$1\"; exec sleep 1000' - \"$1\" &\n"
@@ -703,7 +685,7 @@ TEST(free_running_hook) {
 
         REQUIRE(dir && e);
         script = write_script(dir, "hang.sh", "#!/bin/sh\nsleep 1000 &\necho $! > \"$1\"\nwait\n");
-        pidfile = path_join(dir, "bg.pid");
+        pidfile = test_path_join(dir, "bg.pid");
         REQUIRE(script && pidfile);
         p.argv = STRV(script, pidfile);
 

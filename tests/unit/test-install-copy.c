@@ -33,19 +33,15 @@ static void dest_done(Dest *d) {
         *d = (Dest) {};
 }
 
-static char *path_join(const char *a, const char *b) {
-        char *p = NULL;
-        return asprintf(&p, "%s/%s", a, b) < 0 ? NULL : p;
-}
 
 static bool dest_setup(Dest *d) {
         *d = (Dest) {};
         d->dir = test_tmpdir();
         if (!d->dir)
                 return false;
-        d->fullchain = path_join(d->dir, "fullchain.pem");
-        d->key = path_join(d->dir, "key.pem");
-        d->combined = path_join(d->dir, "haproxy.pem");
+        d->fullchain = test_path_join(d->dir, "fullchain.pem");
+        d->key = test_path_join(d->dir, "key.pem");
+        d->combined = test_path_join(d->dir, "haproxy.pem");
         return d->fullchain && d->key && d->combined;
 }
 
@@ -317,10 +313,10 @@ TEST(missing_directory) {
         InstallCopy c;
 
         REQUIRE(dest_setup(&d));
-        gone = path_join(d.dir, "gone");
-        in_gone = path_join(d.dir, "gone/haproxy.pem");
-        file = path_join(d.dir, "file");
-        under_file = path_join(d.dir, "file/key.pem");
+        gone = test_path_join(d.dir, "gone");
+        in_gone = test_path_join(d.dir, "gone/haproxy.pem");
+        file = test_path_join(d.dir, "file");
+        under_file = test_path_join(d.dir, "file/key.pem");
         REQUIRE(gone && in_gone && file && under_file);
 
         c = dest_copy(&d, 0644);
@@ -354,7 +350,7 @@ TEST(existing_destination_replaced) {
         struct stat before, after;
 
         REQUIRE(dest_setup(&d));
-        link_path = path_join(d.dir, "old-link");
+        link_path = test_path_join(d.dir, "old-link");
         REQUIRE(link_path);
         REQUIRE(write_plain(d.fullchain, "old chain\n", 0600) == 0);
         REQUIRE(link(d.fullchain, link_path) == 0);
@@ -393,8 +389,8 @@ TEST(symlink_destination_replaced) {
         struct stat st;
 
         REQUIRE(dest_setup(&d) && elsewhere);
-        target = path_join(elsewhere, "victim");
-        dangling = path_join(elsewhere, "nothing-here");
+        target = test_path_join(elsewhere, "victim");
+        dangling = test_path_join(elsewhere, "nothing-here");
         REQUIRE(target && dangling);
         REQUIRE(write_plain(target, "precious\n", 0644) == 0);
         REQUIRE(symlink(target, d.key) == 0);
@@ -427,9 +423,9 @@ TEST(symlinked_directory_followed) {
         InstallCopy c = { .uid = (uid_t) -1, .gid = (gid_t) -1, .mode = 0644 };
 
         REQUIRE(dest_setup(&d) && real);
-        via = path_join(d.dir, "via");
-        dest = path_join(d.dir, "via/fullchain.pem");
-        in_real = path_join(real, "fullchain.pem");
+        via = test_path_join(d.dir, "via");
+        dest = test_path_join(d.dir, "via/fullchain.pem");
+        in_real = test_path_join(real, "fullchain.pem");
         REQUIRE(via && dest && in_real);
         REQUIRE(symlink(real, via) == 0);
 

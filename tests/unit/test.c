@@ -78,3 +78,24 @@ void test_store_done(TestStore *f) {
                 (void) test_rm_rf(AT_FDCWD, f->tmp);
         f->tmp = mfree(f->tmp);
 }
+
+char *test_path_join(const char *a, const char *b) {
+        char *p = NULL;
+        return asprintf(&p, "%s/%s", a, b) < 0 ? NULL : p;
+}
+
+char *test_read_file(const char *path) {
+        FILE *f = fopen(path, "re");
+        char *buf;
+        size_t n;
+
+        if (!f)
+                return NULL;
+        buf = calloc(1, 65536);
+        if (buf) {
+                n = fread(buf, 1, 65535, f);
+                buf[n] = 0;
+        }
+        fclose(f);
+        return buf;
+}

@@ -77,6 +77,11 @@ extern int test_failures;
 /* Create a fresh directory /tmp/<test program>-XXXXXX. Returns its path (free it) or NULL
  * with errno set. */
 char *test_tmpdir(void);
+/* "a/b", allocated; NULL on ENOMEM. */
+char *test_path_join(const char *a, const char *b);
+/* A whole small file (at most 64 KiB are read) as a NUL-terminated string; NULL if it
+ * cannot be read. */
+char *test_read_file(const char *path);
 
 /* Remove dir_fd/path (AT_FDCWD allowed) and everything below it, without following
  * symlinks. Returns 0, or the negative errno of the first entry that could not be
