@@ -9,7 +9,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -24,6 +23,7 @@
 #include "ssl-util.h"
 #include "store.h"
 #include "strv.h"
+#include "user-group.h"
 #include "x509.h"
 
 #define CERTBOT_DEFAULT_DIR "/etc/letsencrypt"
@@ -224,37 +224,13 @@ static int import_check_dropin(const Import *im, const char *file, const char *t
         return 0;
 }
 
-/* The GID of key_group, as renewd looks it up (a name, or a number). */
-static int key_group_gid(const char *group, gid_t *ret) {
-        struct group grp, *res = NULL;
-        char buf[4096];
-        char *end = NULL;
-        unsigned long n;
-
-        if (!group) {
-                *ret = (gid_t) -1;
-                return 0;
-        }
-        if (getgrnam_r(group, &grp, buf, sizeof buf, &res) == 0 && res) {
-                *ret = res->gr_gid;
-                return 0;
-        }
-        errno = 0;
-        n = strtoul(group, &end, 10);
-        if (errno == 0 && end != group && *end == 0 && n < (gid_t) -1) {
-                *ret = (gid_t) n;
-                return 0;
-        }
-        return -ESRCH;
-}
-
 /* Put the lineage's certificate into renewd's state as the live version, unless it is
  * there already (an import interrupted before its drop-in was written). */
 static int import_install(Import *im, const char *name, const Lineage *l, const CertConfig *cc,
                           char **ret_reason) {
         _cleanup_(X509_freep) X509 *live = NULL;
         _cleanup_free_ char *cert_pem = NULL, *chain_pem = NULL;
-        gid_t gid;
+        gid_t gid = (gid_t) -1;
         int r;
 
         if (!im->store) {
@@ -273,9 +249,10 @@ static int import_install(Import *im, const char *name, const Lineage *l, const 
         if (r != -ENOENT)
                 return reason_set(ret_reason, r, "cannot read renewd's live/%s: %s", name, strerror(-r));
 
-        r = key_group_gid(cc->key_group, &gid);
+        r = cc->key_group ? group_to_gid(cc->key_group, &gid) : 0;
         if (r < 0)
-                return reason_set(ret_reason, r, "key_group %s does not exist", cc->key_group);
+                return reason_set(ret_reason, r, "key_group %s: %s", cc->key_group,
+                                  r == -ESRCH ? "no such group" : strerror(-r));
         if (x509_to_pem(l->cert[0], &cert_pem) < 0 || x509_chain_to_pem(l->chain, &chain_pem) < 0)
                 return -ENOMEM;
         r = store_install(im->store, name, l->key, cert_pem, chain_pem, gid, cc->keep_versions);

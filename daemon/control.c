@@ -22,6 +22,7 @@
 #include "manager.h"
 #include "renewd-config.h"
 #include "store.h"
+#include "user-group.h"
 #include "ssl-util.h"
 #include "strv.h"
 #include "varlink.h"
@@ -877,24 +878,6 @@ static bool peer_in_group(int fd, gid_t primary, gid_t want) {
         return false;
 }
 
-/* control_group as a gid: a group name, or a number. */
-static int control_group_gid(const char *name, gid_t *ret) {
-        struct group grp, *res = NULL;
-        char buf[4096], *end;
-        unsigned long v;
-
-        errno = 0;
-        v = strtoul(name, &end, 10);
-        if (*name && !*end && errno == 0 && v < (gid_t) -1) {
-                *ret = (gid_t) v;
-                return 0;
-        }
-        if (getgrnam_r(name, &grp, buf, sizeof buf, &res) != 0 || !res)
-                return -ESRCH;
-        *ret = grp.gr_gid;
-        return 0;
-}
-
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         ControlServer *srv = userdata;
         Manager *m = srv->manager;
@@ -929,7 +912,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 if (!streq_ptr(srv->group_name, m->config->control_group)) {
                         free(srv->group_name);
                         srv->group_name = strdup(m->config->control_group);
-                        srv->group_ok = control_group_gid(m->config->control_group, &srv->group_gid) >= 0;
+                        srv->group_ok = group_to_gid(m->config->control_group, &srv->group_gid) >= 0;
                         if (!srv->group_ok)
                                 log_warning("control_group %s does not exist; only root may use the control socket.",
                                             m->config->control_group);

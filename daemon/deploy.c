@@ -3,9 +3,7 @@
  * manager batches across certificates. */
 
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +18,7 @@
 #include "ssl-util.h"
 #include "strv.h"
 #include "unit-reload.h"
+#include "user-group.h"
 #include "x509.h"
 
 #define PEM_FILE_MAX (1024U * 1024U)
@@ -275,52 +274,26 @@ static int deploy_env(Deployment *d, const char *live, X509 *cert, char ***ret) 
         return 0;
 }
 
-/* A user or group given by name or number; (id_t) -1 for NULL. */
-static int resolve_owner(const char *user, const char *group, uid_t *ret_uid, gid_t *ret_gid) {
-        char buf[4096];
-        char *end;
-
-        *ret_uid = (uid_t) -1;
-        *ret_gid = (gid_t) -1;
-        if (user) {
-                struct passwd pw, *res = NULL;
-                unsigned long n = strtoul(user, &end, 10);
-                if (*user && !*end)
-                        *ret_uid = (uid_t) n;
-                else if (getpwnam_r(user, &pw, buf, sizeof buf, &res) != 0 || !res)
-                        return -ESRCH;
-                else
-                        *ret_uid = res->pw_uid;
-        }
-        if (group) {
-                struct group gr, *res = NULL;
-                unsigned long n = strtoul(group, &end, 10);
-                if (*group && !*end)
-                        *ret_gid = (gid_t) n;
-                else if (getgrnam_r(group, &gr, buf, sizeof buf, &res) != 0 || !res)
-                        return -ESRCH;
-                else
-                        *ret_gid = res->gr_gid;
-        }
-        return 0;
-}
-
 /* The copies, from the version live/<name> points at (resolved once, so that the key and
  * the chain come from the same version). */
 static void deployment_copies(Deployment *d, const char *version_dir) {
         const CertConfig *c = d->cert;
         _cleanup_free_ char *fullchain = NULL, *key = NULL, *why = NULL, *path = NULL;
         size_t key_len = 0;
-        uid_t uid;
-        gid_t gid;
+        uid_t uid = (uid_t) -1;
+        gid_t gid = (gid_t) -1;
         int k;
 
         if (!c->install_fullchain && !c->install_key && !c->install_combined)
                 return;
-        k = resolve_owner(c->install_owner, c->install_group, &uid, &gid);
-        if (k < 0) {
-                deployment_error(d, k, "install_owner %s or install_group %s does not exist", strna(c->install_owner),
-                                 strna(c->install_group));
+        if (c->install_owner && (k = user_to_uid(c->install_owner, &uid)) < 0) {
+                deployment_error(d, k, "install_owner %s: %s", c->install_owner,
+                                 k == -ESRCH ? "no such user" : strerror(-k));
+                return;
+        }
+        if (c->install_group && (k = group_to_gid(c->install_group, &gid)) < 0) {
+                deployment_error(d, k, "install_group %s: %s", c->install_group,
+                                 k == -ESRCH ? "no such group" : strerror(-k));
                 return;
         }
         if (asprintf(&path, "%s/fullchain.pem", version_dir) < 0) {

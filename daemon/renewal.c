@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* One renewal: client ready → key → order → install. */
 
-#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -13,6 +12,7 @@
 #include "renewal.h"
 #include "ssl-util.h"
 #include "strv.h"
+#include "user-group.h"
 #include "x509.h"
 
 struct Renewal {
@@ -202,26 +202,6 @@ static void renewal_order(Renewal *r) {
                 renewal_fail(r, k, "Failed to start an order at CA %s: %s", r->ca->config->name, strerror(-k));
 }
 
-/* Check what can be checked before any network traffic. */
-static int renewal_prepare(Renewal *r) {
-        const CertConfig *c = r->cert;
-        int k;
-
-        k = challenges_new(r->manager, c, &r->challenges);
-        if (k < 0)
-                return k;
-
-        r->key_gid = (gid_t) -1;
-        if (c->key_group) {
-                struct group grp, *res = NULL;
-                char buf[4096];
-                int e = getgrnam_r(c->key_group, &grp, buf, sizeof buf, &res);
-                if (e != 0 || !res)
-                        return e ? -e : -ESRCH;
-                r->key_gid = grp.gr_gid;
-        }
-        return 0;
-}
 
 int renewal_start(Manager *m, const CertConfig *cert, const char *replaces, RenewalDone done, void *userdata,
                   Renewal **ret) {
@@ -238,8 +218,13 @@ int renewal_start(Manager *m, const CertConfig *cert, const char *replaces, Rene
         r->started = now_usec(m);
         if (replaces && !(r->replaces = strdup(replaces)))
                 return -ENOMEM;
+        k = challenges_new(m, cert, &r->challenges);
+        if (k < 0)
+                return k;
 
-        k = renewal_prepare(r);
+        /* What can be checked before any network traffic. */
+        r->key_gid = (gid_t) -1;
+        k = cert->key_group ? group_to_gid(cert->key_group, &r->key_gid) : 0;
         if (k == -ESRCH)
                 renewal_fail(r, k, "key_group %s does not exist", cert->key_group);
         else if (k < 0)
